@@ -1,0 +1,132 @@
+"""Figures of the study, drawn from ``results/tables/metrics.parquet``.
+
+* :func:`fidelity_utility`: shape score (synthetic vs real rows no generator saw) and mean TSTR
+  AUC per generator, bars grouped by n; the train-real-test-real AUC is drawn as a line.
+* :func:`privacy_by_n`: worst-case membership-inference AUC and TPR at 1% FPR per generator,
+  bars grouped by n (the study's bar chart), when privacy rows exist.
+* :func:`frontier`: the privacy-utility frontier (worst-case AUC against shape, trend and
+  TSTR AUC), one dot per generator.
+
+Error bars are one standard deviation across datasets and seeds.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from synthrisk.aggregate import summarise  # noqa: E402
+
+#: the study's plot order; other generators follow alphabetically
+ORDER = ["copy", "holdout", "smote", "ctgan", "tvae", "tabdiff", "gpt-4o-mini", "tabpfn", "llama-3.3-70b", "local-llm"]
+
+
+def _order(gens) -> list[str]:
+    gens = list(dict.fromkeys(gens))
+    key = {g: i for i, g in enumerate(ORDER)}
+    return sorted(gens, key=lambda g: (key.get(g.split(" [")[0].split("~")[0], len(ORDER)), g))
+
+
+def _select(summary: pd.DataFrame, family: str, metric: str, **eq) -> pd.DataFrame:
+    s = summary[(summary.family == family) & (summary.metric == metric)]
+    for k, v in eq.items():
+        s = s[s[k].fillna("") == v]
+    return s
+
+
+def _bars(ax, s: pd.DataFrame, title: str, ylabel: str, gens: list[str], ylim=None) -> None:
+    ns = sorted(s["n"].unique())
+    width = 0.8 / max(len(ns), 1)
+    x = np.arange(len(gens))
+    for i, n in enumerate(ns):
+        sel = s[s.n == n].set_index("generator").reindex(gens)
+        ax.bar(x + (i - (len(ns) - 1) / 2) * width, sel["mean"], width, yerr=sel["std"].fillna(0),
+               label=f"n = {n}", capsize=2)
+    ax.set_xticks(x, gens, rotation=30, ha="right")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def fidelity_utility(metrics: pd.DataFrame, out_png: str | Path) -> Path:
+    summary = summarise(metrics)
+    shape = _select(summary, "fidelity", "shape", against="test")
+    util = _select(summary, "utility", "tstr_auc", model="mean")
+    real = util[util.generator == "real"]
+    util = util[util.generator != "real"]
+    gens = _order(list(shape.generator) + list(util.generator))
+    fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(gens) * 2), 4.2))
+    _bars(axes[0], shape, "Fidelity: shape score vs unseen real rows", "mean KS/TV complement", gens, (0, 1.02))
+    _bars(axes[1], util, "Utility: train synthetic, test real", "mean macro ROC AUC", gens, (0.3, 1.02))
+    if len(real):
+        for _, r in real.iterrows():
+            axes[1].axhline(r["mean"], ls="--", lw=1, color="k", alpha=0.3 + 0.2 * (r["n"] / real["n"].max()))
+        axes[1].text(0.01, 0.02, "dashed: trained on the real members", transform=axes[1].transAxes, fontsize=8)
+    axes[1].axhline(0.5, color="grey", lw=0.8)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    out = Path(out_png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=130)
+    plt.close(fig)
+    return out
+
+
+def privacy_by_n(metrics: pd.DataFrame, out_png: str | Path) -> Path:
+    summary = summarise(metrics)
+    auc = _select(summary, "privacy", "auc", attack="worst")
+    tpr = _select(summary, "privacy", "tpr_at_fpr_0.01", attack="worst")
+    gens = _order(list(auc.generator))
+    fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(gens) * 2), 4.2))
+    if len(auc):
+        _bars(axes[0], auc, "Worst-case membership inference", "max over attacks of ROC AUC", gens, (0.3, 1.02))
+        axes[0].axhline(0.5, color="grey", lw=0.8)
+        _bars(axes[1], tpr, "Worst-case TPR at 1% FPR", "max over attacks", gens, (0, 1.02))
+        axes[0].legend(fontsize=8)
+    else:
+        for ax in axes:
+            ax.text(0.5, 0.5, "no privacy rows", ha="center", transform=ax.transAxes)
+    fig.tight_layout()
+    out = Path(out_png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=130)
+    plt.close(fig)
+    return out
+
+
+def frontier(metrics: pd.DataFrame, out_png: str | Path) -> Path:
+    summary = summarise(metrics)
+    keys = ["generator"]
+    auc = _select(summary, "privacy", "auc", attack="worst").groupby(keys)["mean"].mean()
+    ys = {
+        "shape score (vs test)": _select(summary, "fidelity", "shape", against="test"),
+        "trend score (vs test)": _select(summary, "fidelity", "trend", against="test"),
+        "TSTR AUC": _select(summary, "utility", "tstr_auc", model="mean"),
+    }
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    for ax, (label, s) in zip(axes, ys.items()):
+        y = s.groupby(keys)["mean"].mean()
+        both = pd.concat([auc.rename("x"), y.rename("y")], axis=1).dropna()
+        for g, r in both.iterrows():
+            ax.scatter(r["x"], r["y"])
+            ax.annotate(g, (r["x"], r["y"]), fontsize=8, xytext=(3, 3), textcoords="offset points")
+        ax.set_xlabel("worst-case MIA AUC (lower is safer)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Privacy-utility frontier (means over datasets, n and seeds)")
+    fig.tight_layout()
+    out = Path(out_png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=130)
+    plt.close(fig)
+    return out
+
+
+FIGURES = {"fidelity_utility": fidelity_utility, "privacy_by_n": privacy_by_n, "frontier": frontier}

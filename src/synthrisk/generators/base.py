@@ -1,0 +1,113 @@
+"""The generator interface and the driver that runs one generator on one split."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from synthrisk.io import make_rng, versions
+from synthrisk.schema import TableSchema
+
+
+@dataclass
+class FitContext:
+    """What a generator may know besides the member rows.
+
+    ``extra`` holds real rows that only the controls use (``holdout``: pool rows disjoint
+    from members, non-members and reference). ``dataset``, ``n``, ``seed`` identify the split
+    (for caches and logs); ``workdir`` is a scratch/cache folder a generator may use.
+    """
+
+    dataset: str = ""
+    n: int = 0
+    seed: int = 0
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    workdir: str | None = None
+    log: object = None  # a logging.Logger or None
+
+
+class Generator:
+    """Base class. Subclasses set ``kind`` and implement :meth:`fit` and :meth:`sample`.
+
+    * ``__init__(**params)`` takes the config entry's ``params`` (unknown keys must raise).
+    * ``fit(data, schema, rng, ctx)``: ``data`` is the canonical member table (see
+      :mod:`synthrisk.schema`), the only real rows a generator may learn from.
+    * ``sample(k, rng)`` returns a frame with the schema's columns (the driver conforms
+      dtypes and checks levels; values outside the schema raise, naming the column).
+    * ``info()`` adds entries to the sidecar (e.g. epochs run, rows rejected).
+    * ``unavailable(params)`` (classmethod) returns a reason string when the kind cannot run
+      on this machine (e.g. missing model weights) so the workflow can skip it loudly.
+    """
+
+    kind: str = "base"
+    deterministic: bool = True  # same seed -> same bytes
+
+    def __init__(self, **params):
+        if params:
+            raise TypeError(f"{self.kind}: unknown param(s) {sorted(params)}")
+
+    def fit(self, data: pd.DataFrame, schema: TableSchema, rng: np.random.Generator, ctx: FitContext) -> None:
+        raise NotImplementedError
+
+    def sample(self, k: int, rng: np.random.Generator) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def info(self) -> dict:
+        return {}
+
+    @classmethod
+    def unavailable(cls, params: dict) -> str | None:
+        return None
+
+
+def build(kind: str, params: dict | None = None) -> Generator:
+    from synthrisk.generators import GENERATORS
+
+    cls = GENERATORS.get(kind)
+    return cls(**(params or {}))
+
+
+def run_generator(
+    name: str,
+    kind: str,
+    params: dict | None,
+    members: pd.DataFrame,
+    schema: TableSchema,
+    k: int,
+    seed: int,
+    ctx: FitContext,
+) -> tuple[pd.DataFrame, dict]:
+    """Fit ``kind`` on ``members`` and sample ``k`` rows; return (table, sidecar dict).
+
+    The fit and sample streams are derived from (seed, generator name, dataset, n), so a
+    generator's output depends on nothing else.
+    """
+    gen = build(kind, params)
+    fit_rng = make_rng(seed, "fit", name, ctx.dataset, ctx.n)
+    sample_rng = make_rng(seed, "sample", name, ctx.dataset, ctx.n)
+    t0 = time.perf_counter()
+    gen.fit(schema.conform(members, who=f"{ctx.dataset} members"), schema, fit_rng, ctx)
+    t1 = time.perf_counter()
+    raw = gen.sample(int(k), sample_rng)
+    t2 = time.perf_counter()
+    out = schema.conform(raw, who=f"generator {name!r} ({kind}) output")
+    if len(out) != k:
+        raise RuntimeError(f"generator {name!r} returned {len(out)} rows, {k} were requested")
+    sidecar = {
+        "generator": name,
+        "kind": kind,
+        "params": params or {},
+        "dataset": ctx.dataset,
+        "n": ctx.n,
+        "seed": seed,
+        "rows_requested": int(k),
+        "rows_returned": int(len(out)),
+        "fit_seconds": round(t1 - t0, 3),
+        "sample_seconds": round(t2 - t1, 3),
+        "deterministic": gen.deterministic,
+        "info": gen.info(),
+        "versions": versions(),
+    }
+    return out, sidecar

@@ -1,0 +1,161 @@
+"""The run plan: which (generator, dataset, n, seed) jobs a config asks for.
+
+The Snakefile builds one :class:`Plan` when it is parsed. Kept here, in the package, so the
+rules stay thin and the grid logic is tested without Snakemake.
+
+* Generator entries with a ``factorial:`` map expand into one named variant per combination
+  (:func:`synthrisk.llm.factorial.expand_factorial`).
+* An entry may restrict its grid with ``datasets``, ``sizes`` and ``seeds``.
+* ``only_generators`` builds only those generators; the aggregate still reads the other
+  generators' metric files that already exist (as params, so they are never rebuilt).
+* A generator kind that cannot run on this machine (``Generator.unavailable``, e.g. TabPFN
+  without its weights) is left out with one message naming the reason.
+* Fingerprints: a hash of the source of the package modules a job runs, passed as a rule
+  param, so that editing ``generators/ctgan.py`` reruns the ctgan jobs and nothing else.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from synthrisk.io import fingerprint
+
+GRID_KEYS = ("datasets", "sizes", "seeds")
+SPLIT_PARTS = ("members", "non_members", "reference", "test", "holdout")
+FAMILY_EXTRA = {
+    "privacy": ("synthrisk.attacks", "synthrisk.encoding"),
+    "diversity": ("synthrisk.encoding",),
+    "utility": ("synthrisk.encoding",),
+}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass
+class Plan:
+    config: dict
+    generators: dict[str, dict]  # name -> entry (after factorial expansion), runnable ones only
+    skipped: dict[str, str] = field(default_factory=dict)  # name -> reason
+    messages: list[str] = field(default_factory=list)
+    root: Path = Path(".")
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_config(cls, config: dict, root: str | Path = ".") -> "Plan":
+        from synthrisk.generators import GENERATORS
+
+        entries = dict(config["generators"])
+        if any("factorial" in e for e in entries.values()):
+            from synthrisk.llm.factorial import expand_factorial
+
+            entries = expand_factorial(entries)
+        for name, e in entries.items():
+            if e["kind"] not in GENERATORS:
+                raise ConfigError(
+                    f"generators.{name}.kind: unknown kind {e['kind']!r}; known: {', '.join(GENERATORS.names())}"
+                )
+            for key in ("datasets",):
+                bad = [d for d in e.get(key, []) if d not in config["datasets"]]
+                if bad:
+                    raise ConfigError(f"generators.{name}.datasets: unknown dataset(s) {bad}")
+        only = list(config.get("only_generators") or [])
+        unknown = [g for g in only if g not in entries]
+        if unknown:
+            raise ConfigError(f"only_generators: unknown generator(s) {unknown}; known: {sorted(entries)}")
+        plan = cls(config=config, generators={}, root=Path(root))
+        plan.all_generators = entries
+        for name, e in entries.items():
+            reason = GENERATORS.get(e["kind"]).unavailable(e.get("params") or {})
+            if reason:
+                plan.skipped[name] = reason
+                plan.messages.append(f"generator {name!r} is left out of this run: {reason}")
+                continue
+            plan.generators[name] = e
+        plan.selected = [g for g in plan.generators if not only or g in only]
+        return plan
+
+    # ----------------------------------------------------------------- access
+    def entry(self, name: str) -> dict:
+        """What a generate job depends on: kind and params (not the grid restrictions)."""
+        e = self.generators[name]
+        return {"kind": e["kind"], "params": e.get("params") or {}}
+
+    def rows(self, n: int) -> int:
+        from synthrisk.pipeline import synthetic_rows
+
+        return synthetic_rows(self.config.get("synthetic_rows", "n"), n)
+
+    @property
+    def families(self) -> list[str]:
+        return list(self.config["metrics"]["families"])
+
+    @property
+    def figures(self) -> list[str]:
+        return list(self.config.get("figures", ["fidelity_utility"]))
+
+    split_parts = SPLIT_PARTS
+
+    def family_params(self, family: str) -> dict:
+        return dict(self.config["metrics"].get(family) or {})
+
+    @cached_property
+    def _codes(self) -> dict:
+        return {}
+
+    def generator_code(self, name: str) -> str:
+        from synthrisk.generators import GENERATORS
+
+        kind = self.generators[name]["kind"]
+        key = ("gen", kind)
+        if key not in self._codes:
+            self._codes[key] = fingerprint(GENERATORS.module(kind), "synthrisk.generators.base", "synthrisk.pipeline")
+        return self._codes[key]
+
+    def family_code(self, family: str) -> str:
+        from synthrisk.metrics import FAMILIES
+
+        key = ("fam", family)
+        if key not in self._codes:
+            self._codes[key] = fingerprint(FAMILIES.module(family), "synthrisk.metrics.base", "synthrisk.pipeline",
+                                           *FAMILY_EXTRA.get(family, ()))
+        return self._codes[key]
+
+    # ------------------------------------------------------------------- grid
+    def grid(self, name: str) -> list[tuple[str, int, int]]:
+        """(dataset, n, seed) combinations of one generator."""
+        e = self.all_generators[name]
+        datasets = e.get("datasets") or list(self.config["datasets"])
+        sizes = e.get("sizes") or self.config["splits"]["sizes"]
+        seeds = e.get("seeds") if e.get("seeds") is not None else self.config["splits"]["seeds"]
+        return list(itertools.product(datasets, sizes, seeds))
+
+    def synthetic_files(self, generators=None) -> list[str]:
+        gens = self.selected if generators is None else generators
+        return [f"results/synthetic/{g}/{d}/n{n}/s{s}.parquet" for g in gens for d, n, s in self.grid(g)]
+
+    def metric_files(self, generators=None) -> list[str]:
+        gens = self.selected if generators is None else generators
+        files = [
+            f"results/metrics/{f}/{g}/{d}/n{n}/s{s}.parquet"
+            for g in gens for d, n, s in self.grid(g) for f in self.families
+        ]
+        if "utility" in self.families:
+            splits = sorted({(d, n, s) for g in gens for d, n, s in self.grid(g)})
+            files += [f"results/metrics/reference/{d}/n{n}/s{s}.parquet" for d, n, s in splits]
+        return files
+
+    def other_existing(self) -> dict[str, list[str]]:
+        """Metric and synthetic files of generators not selected by ``only_generators`` that
+        already exist: the aggregate reads them without asking Snakemake to (re)build them."""
+        others = [g for g in self.generators if g not in self.selected]
+        if not others:
+            return {"metrics": [], "synthetic": []}
+        ok = lambda p: (self.root / p).exists()  # noqa: E731
+        return {
+            "metrics": [p for p in self.metric_files(others) if ok(p)],
+            "synthetic": [p for p in self.synthetic_files(others) if ok(p)],
+        }

@@ -1,0 +1,31 @@
+# Aggregation: all metric rows into one table and a summary, then the figures.
+
+
+rule aggregate:
+    input:
+        metrics=PLAN.metric_files(),
+        synthetic=PLAN.synthetic_files(),
+    output:
+        table="results/tables/metrics.parquet",
+        summary="results/tables/summary.csv",
+    params:
+        # with only_generators: the other generators' existing files, read but never rebuilt
+        others=PLAN.other_existing(),
+        code=fingerprint("synthrisk.aggregate", "synthrisk.metrics.base"),
+    log:
+        "results/logs/aggregate.log",
+    script:
+        "../scripts/aggregate.py"
+
+
+rule figure:
+    input:
+        "results/tables/metrics.parquet",
+    output:
+        "results/figures/{fig}.png",
+    params:
+        code=fingerprint("synthrisk.figures", "synthrisk.aggregate"),
+    log:
+        "results/logs/figures/{fig}.log",
+    script:
+        "../scripts/figure.py"

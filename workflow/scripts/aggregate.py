@@ -1,0 +1,9 @@
+# Thin adapter: rule aggregate -> synthrisk.aggregate.write_tables
+from synthrisk.aggregate import write_tables
+from synthrisk.logs import job_logging
+
+with job_logging(snakemake.log[0]):
+    others = snakemake.params.others
+    write_tables(sorted(set(snakemake.input.metrics) | set(others["metrics"])),
+                 sorted(set(snakemake.input.synthetic) | set(others["synthetic"])),
+                 snakemake.output.table, snakemake.output.summary)
