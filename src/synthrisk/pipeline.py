@@ -87,24 +87,33 @@ def generate(name: str, entry: dict, split_dir: str, schema_json: str, n: int, s
              side["fit_seconds"], side["sample_seconds"])
 
 
-def evaluate(family: str, params: dict, generator: str, synthetic: str, split_dir: str, schema_json: str,
-             n: int, seed: int, out_table: str) -> None:
+def evaluate(families: dict[str, dict], generator: str, synthetic: str, split_dir: str, schema_json: str,
+             n: int, seed: int, outputs: dict[str, str]) -> None:
+    """Score one synthetic table with each family in ``families`` (name -> params).
+
+    One job for all families: the split and the table are read once and the libraries imported
+    once (process start-up dominates these short jobs). Each family still writes its own long
+    table ``outputs[family]`` with a sidecar, and draws from its own seed stream, so adding or
+    removing a family does not change the others' values.
+    """
     from synthrisk.metrics import FAMILIES
     from synthrisk.metrics.base import Split, long_frame
 
     schema = TableSchema.load(schema_json)
     split = Split.load(split_dir)
     syn = schema.conform(read_parquet(synthetic), who=str(synthetic))
-    rng = make_rng(int(seed), "metric", family, generator, schema.name, int(n))
-    t0 = time.perf_counter()
-    rows = FAMILIES.get(family)(syn, split, schema, rng, params or {})
-    secs = time.perf_counter() - t0
-    df = long_frame(rows, generator=generator, dataset=schema.name, n=int(n), seed=int(seed), family=family)
-    write_parquet(df, out_table)
-    write_json({"family": family, "params": params, "rows": len(df), "seconds": round(secs, 3),
-                "nan_rows": int(df["value"].isna().sum()), "versions": versions()}, sidecar_path(out_table))
-    log.info("%s for %s on %s n=%s seed=%s: %d rows (%d NaN) in %.2fs", family, generator, schema.name, n, seed,
-             len(df), int(df["value"].isna().sum()), secs)
+    for family, params in families.items():
+        rng = make_rng(int(seed), "metric", family, generator, schema.name, int(n))
+        t0 = time.perf_counter()
+        rows = FAMILIES.get(family)(syn, split, schema, rng, params or {})
+        secs = time.perf_counter() - t0
+        df = long_frame(rows, generator=generator, dataset=schema.name, n=int(n), seed=int(seed), family=family)
+        write_parquet(df, outputs[family])
+        write_json({"family": family, "params": params, "rows": len(df), "seconds": round(secs, 3),
+                    "nan_rows": int(df["value"].isna().sum()), "versions": versions()},
+                   sidecar_path(outputs[family]))
+        log.info("%s for %s on %s n=%s seed=%s: %d rows (%d NaN) in %.2fs", family, generator, schema.name, n,
+                 seed, len(df), int(df["value"].isna().sum()), secs)
 
 
 REFERENCE_GENERATOR = "real"

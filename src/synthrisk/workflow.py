@@ -115,13 +115,15 @@ class Plan:
             self._codes[key] = fingerprint(GENERATORS.module(kind), "synthrisk.generators.base", "synthrisk.pipeline")
         return self._codes[key]
 
-    def family_code(self, family: str) -> str:
+    def families_code(self) -> str:
+        """Fingerprint of the code of every metric family this run evaluates (one job runs them all)."""
         from synthrisk.metrics import FAMILIES
 
-        key = ("fam", family)
+        key = ("fam", tuple(self.families))
         if key not in self._codes:
-            self._codes[key] = fingerprint(FAMILIES.module(family), "synthrisk.metrics.base", "synthrisk.pipeline",
-                                           *FAMILY_EXTRA.get(family, ()))
+            mods = [FAMILIES.module(f) for f in self.families]
+            mods += [m for f in self.families for m in FAMILY_EXTRA.get(f, ())]
+            self._codes[key] = fingerprint(*mods, "synthrisk.metrics.base", "synthrisk.pipeline")
         return self._codes[key]
 
     # ------------------------------------------------------------------- grid

@@ -10,7 +10,6 @@ wildcard_constraints:
     generator=r"[A-Za-z0-9][A-Za-z0-9_.~+-]*",
     n=r"\d+",
     seed=r"\d+",
-    family=r"fidelity|utility|privacy|diversity",
 
 
 PLAN = Plan.from_config(config)
@@ -28,14 +27,6 @@ def generator_entry(wildcards):
 
 def generator_code(wildcards):
     return PLAN.generator_code(wildcards.generator)
-
-
-def family_code(wildcards):
-    return PLAN.family_code(wildcards.family)
-
-
-def family_params(wildcards):
-    return PLAN.family_params(wildcards.family)
 
 
 def holdout_rows(wildcards):

@@ -1,4 +1,6 @@
-# Evaluation: one long metric table per (family, generator, dataset, n, seed).
+# Evaluation: each synthetic table is scored by every metric family in one job (one process
+# start, one read of the split), writing one long table per family:
+# results/metrics/{family}/{generator}/{dataset}/n{n}/s{seed}.parquet
 
 
 rule evaluate:
@@ -7,12 +9,15 @@ rule evaluate:
         split=multiext(f"{SPLIT_DIR}/", *[f"{p}.parquet" for p in PLAN.split_parts]),
         sidecar="results/data/{dataset}.json",
     output:
-        "results/metrics/{family}/{generator}/{dataset}/n{n}/s{seed}.parquet",
+        **{
+            f: f"results/metrics/{f}/{{generator}}/{{dataset}}/n{{n}}/s{{seed}}.parquet"
+            for f in FAMILIES_RUN
+        },
     params:
-        family_params=family_params,
-        code=family_code,
+        families={f: PLAN.family_params(f) for f in FAMILIES_RUN},
+        code=PLAN.families_code(),
     log:
-        "results/logs/metrics/{family}/{generator}/{dataset}/n{n}/s{seed}.log",
+        "results/logs/metrics/{generator}/{dataset}/n{n}/s{seed}.log",
     script:
         "../scripts/evaluate.py"
 
