@@ -1,15 +1,20 @@
 # synthrisk: raw tables -> seed splits -> synthetic tables -> metrics -> tables and figures.
 # Rules are thin (workflow/rules/*.smk); the logic is the installable package src/synthrisk.
+import sys
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
+
+# The workflow imports the package from src/ even when it is not pip-installed; jobs need it
+# installed (make setup does; the conda envs in envs/ install it in their post-deploy scripts).
+sys.path.insert(0, f"{workflow.basedir}/src")
 
 
 # The embedded default, unless the user gives their own (--configfile replaces it, not merges)
 if not workflow.overwrite_configfiles:
 
     configfile: "config/config.yaml"
-
 
 
 validate(config, "workflow/schemas/config.schema.yaml")

@@ -2,6 +2,8 @@
 
 
 rule aggregate:
+    conda:
+        "../../envs/core.yaml"
     input:
         metrics=PLAN.metric_files(),
         synthetic=PLAN.synthetic_files(),
@@ -19,6 +21,8 @@ rule aggregate:
 
 
 rule figure:
+    conda:
+        "../../envs/core.yaml"
     input:
         "results/tables/metrics.parquet",
     output:

@@ -2,6 +2,8 @@
 
 
 rule prepare_dataset:
+    conda:
+        "../../envs/core.yaml"
     output:
         table="results/data/{dataset}.parquet",
         sidecar="results/data/{dataset}.json",
@@ -16,6 +18,8 @@ rule prepare_dataset:
 
 
 rule make_split:
+    conda:
+        "../../envs/core.yaml"
     input:
         table="results/data/{dataset}.parquet",
         sidecar="results/data/{dataset}.json",

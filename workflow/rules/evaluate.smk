@@ -4,6 +4,8 @@
 
 
 rule evaluate:
+    conda:
+        "../../envs/evaluate.yaml"
     input:
         synthetic="results/synthetic/{generator}/{dataset}/n{n}/s{seed}.parquet",
         split=multiext(f"{SPLIT_DIR}/", *[f"{p}.parquet" for p in PLAN.split_parts]),
@@ -23,6 +25,8 @@ rule evaluate:
 
 
 rule evaluate_reference:
+    conda:
+        "../../envs/evaluate.yaml"
     input:
         split=multiext(f"{SPLIT_DIR}/", *[f"{p}.parquet" for p in PLAN.split_parts]),
         sidecar="results/data/{dataset}.json",

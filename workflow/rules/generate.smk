@@ -2,6 +2,8 @@
 
 
 rule generate:
+    conda:
+        "../../envs/generate.yaml"
     input:
         members=f"{SPLIT_DIR}/members.parquet",
         holdout=f"{SPLIT_DIR}/holdout.parquet",

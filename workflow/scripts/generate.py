@@ -1,8 +1,15 @@
 # Thin adapter: rule generate -> synthrisk.pipeline.generate
-from pathlib import Path
+import os
 
-from synthrisk.logs import job_logging
-from synthrisk.pipeline import generate
+# one BLAS/torch thread per core the job was given, set before numpy/torch are imported:
+# two 2-thread jobs on 2 cores thrash
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = str(snakemake.threads)
+
+from pathlib import Path  # noqa: E402
+
+from synthrisk.logs import job_logging  # noqa: E402
+from synthrisk.pipeline import generate  # noqa: E402
 
 with job_logging(snakemake.log[0]):
     generate(snakemake.wildcards.generator, snakemake.params.entry, str(Path(snakemake.input.members).parent),
