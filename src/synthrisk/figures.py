@@ -59,8 +59,7 @@ def fidelity_utility(metrics: pd.DataFrame, out_png: str | Path) -> Path:
     summary = summarise(metrics)
     shape = _select(summary, "fidelity", "shape", against="test")
     util = _select(summary, "utility", "tstr_auc", model="mean")
-    real = util[util.generator == "real"]
-    util = util[util.generator != "real"]
+    real = _select(summary, "utility", "trtr_auc", model="mean")
     gens = _order(list(shape.generator) + list(util.generator))
     fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(gens) * 2), 4.2))
     _bars(axes[0], shape, "Fidelity: shape score vs unseen real rows", "mean KS/TV complement", gens, (0, 1.02))

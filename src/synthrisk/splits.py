@@ -12,9 +12,9 @@
    * ``holdout``: ``holdout_size`` rows (default: the number of synthetic rows) that the
      ``holdout`` control returns: real rows disjoint from everything above;
    * ``reference``: up to ``reference_size`` (default 1,000) further rows, the attacker's
-     auxiliary data.
+     auxiliary data, drawn uniformly (not stratified): an attacker's sample of the population.
 
-Stratification: each class's quota is its pool share times the draw size, rounded by largest
+Stratification (members, non-members, holdout, test): each class's quota is its pool share times the draw size, rounded by largest
 remainder, so a class rarer than 1/size of the pool may get no row. When a class's quota
 exceeds the rows left, or the pool is too small for 2n + holdout rows, :class:`SplitError`
 names the dataset, n and class.

@@ -38,6 +38,15 @@ class _SDVGenerator(Generator):
     synthesizer: str = ""
 
     def __init__(self, **params):
+        # unknown keys raise here (as the Generator contract asks), not later inside SDV's fit
+        import inspect
+
+        import sdv.single_table as st
+
+        known = set(inspect.signature(getattr(st, self.synthesizer).__init__).parameters) - {"self", "metadata"}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise TypeError(f"{self.kind}: unknown param(s) {unknown}; {self.synthesizer} takes {sorted(known)}")
         self.params = dict(params)
 
     def _make(self, metadata):

