@@ -24,7 +24,8 @@ def completion(content, finish="stop"):
 
 
 class FakeServer:
-    """Answers POST /v1/chat/completions from a script of (status, body) and records requests."""
+    """Answers POST /v1/chat/completions from a script of (status, body) and records requests;
+    GET /v1/models answers 200 (the generator health-checks local base URLs)."""
 
     def __init__(self, script):
         self.script = list(script)
@@ -38,6 +39,14 @@ class FakeServer:
                 status, payload = outer.script.pop(0) if outer.script else (500, '{"error": {"message": "script exhausted"}}')
                 data = payload.encode()
                 self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):  # /v1/models: the health check (not counted as a request)
+                data = b'{"object": "list", "data": [{"id": "fake-model", "object": "model"}]}'
+                self.send_response(200 if self.path.endswith("/models") else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -126,6 +135,10 @@ def test_missing_key_fails_before_any_request(table, tmp_path, monkeypatch):
         assert srv.requests == []
         assert "SYNTHRISK_FAKE_KEY" in LLMICLGenerator.unavailable({"api_key_env": "SYNTHRISK_FAKE_KEY"})
         assert LLMICLGenerator.unavailable({"base_url": srv.url, "api_key_env": None}) is None
+        srv.close()
+        monkeypatch.setenv("SYNTHRISK_FAKE_KEY", KEY)  # key present, server gone: clear error, no prompt
+        with pytest.raises(LLMConfigError, match="no server answers"):
+            run(make(srv.url, tmp_path), table, 4)
     finally:
         srv.close()
 
@@ -182,3 +195,22 @@ def test_server_file_missing_is_a_clear_error(tmp_path):
     (tmp_path / "dead.json").write_text(json.dumps({"status": "ready", "base_url": "http://127.0.0.1:9/v1", "pid": 2**22 + 7}))
     with pytest.raises(ServerError, match="not running"):
         wait_for_server(tmp_path / "dead.json", timeout=5)
+
+
+def test_workflow_server_helpers():
+    from types import SimpleNamespace
+
+    from synthrisk.llm.workflow import LLMServers
+
+    cfg = {"llm_servers": {"local-gemma": {"kind": "llama_cpp", "threads": 1}},
+           "generators": {"copy": {"kind": "copy"},
+                          "local-llm": {"kind": "llm_icl", "params": {"server": "local-gemma"},
+                                        "factorial": {"temperature": [1.0, 0.5]}},
+                          "bad": {"kind": "llm_icl", "params": {"server": "nope"}}}}
+    llm = LLMServers(cfg)
+    assert llm.input(SimpleNamespace(generator="local-llm~t0.5")) == ["results/llm/servers/local-gemma.json"]
+    assert llm.input(SimpleNamespace(generator="copy")) == []
+    assert llm.generate_threads("local-llm~t1", 1) == 0 and llm.generate_threads("copy", 1) == 1
+    assert llm.threads("local-gemma") == 1 and json.loads(llm.spec_json("local-gemma"))["kind"] == "llama_cpp"
+    with pytest.raises(ValueError, match="nope"):
+        llm.server_of("bad")

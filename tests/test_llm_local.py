@@ -25,7 +25,7 @@ pytestmark = pytest.mark.llm
 @pytest.fixture(scope="module")
 def gemma(tmp_path_factory):
     d = tmp_path_factory.mktemp("llm")
-    spec = {"kind": "llama_cpp", "threads": 2, "n_ctx": 2048, "model_dir": str(d / "models")}
+    spec = {"kind": "llama_cpp", "threads": 1, "n_ctx": 2048, "model_dir": str(d / "models")}
     with server.running(spec, d / "srv.json", d / "srv.log") as info:
         yield d, info
     assert not (d / "srv.json").exists()

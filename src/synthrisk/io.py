@@ -106,6 +106,9 @@ _CORE = ("synthrisk.schema", "synthrisk.io")
 
 
 def module_file(module: str) -> Path:
+    if "/" in module:  # a data file of the package, e.g. "synthrisk/resources/prompt_icl.txt"
+        root = Path(importlib.util.find_spec("synthrisk").origin).parent.parent
+        return root / module
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise ModuleNotFoundError(f"module {module!r} not found")
@@ -114,6 +117,9 @@ def module_file(module: str) -> Path:
 
 def fingerprint(*modules: str) -> str:
     """Hash of the source of the given modules plus the package core (schema, io).
+
+    A subpackage counts with all its modules; a name with a ``/`` is a package data file
+    (e.g. a prompt template).
 
     Rules pass this as a ``params`` value so that editing a module's code reruns exactly
     the jobs that run it (Snakemake's code trigger sees only the rule and the script).

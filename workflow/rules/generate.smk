@@ -8,6 +8,7 @@ rule generate:
         members=f"{SPLIT_DIR}/members.parquet",
         holdout=f"{SPLIT_DIR}/holdout.parquet",
         sidecar="results/data/{dataset}.json",
+        llm_server=LLM.input,  # llm_icl entries with a `server:`: the service job's file (llm.smk)
     output:
         table="results/synthetic/{generator}/{dataset}/n{n}/s{seed}.parquet",
         sidecar="results/synthetic/{generator}/{dataset}/n{n}/s{seed}.parquet.json",
@@ -15,6 +16,17 @@ rule generate:
         entry=generator_entry,
         rows=holdout_rows,
         code=generator_code,
+    resources:
+        # Per generator (every generator shares this rule, so a profile's per-rule set-resources
+        # cannot tell them apart): the kind's defaults (tabdiff, tabpfn: 1 GPU) updated with the
+        # config entry's `resources:` (synthrisk.workflow.Plan.resources). gpu 0 / gpu_model ""
+        # add nothing to the sbatch line; the Slurm profile must not set-resources these keys.
+        gpu=lambda w: PLAN.resources(w.generator)["gpu"],
+        gpu_model=lambda w: PLAN.resources(w.generator)["gpu_model"],
+        runtime=lambda w: PLAN.resources(w.generator)["runtime"],
+        mem_mb=lambda w: PLAN.resources(w.generator)["mem_mb"],
+    # consumers of an LLM server only wait on HTTP: 0 threads (a service group's threads are summed)
+    threads: lambda w: LLM.generate_threads(w.generator, 1)
     log:
         "results/logs/generate/{generator}/{dataset}/n{n}/s{seed}.log",
     script:

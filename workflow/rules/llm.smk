@@ -14,50 +14,35 @@
 # refuses `run:` for service consumers). On Slurm the group runs on one node (resources in the
 # profile); vLLM's tensor parallelism uses the GPUs of that node.
 #
+# Helpers (input function, threads) live in synthrisk.llm.workflow.LLMServers (`LLM` below).
+#
 # Config:
 #   llm_servers:
 #     local-gemma: {kind: llama_cpp, threads: 2}
 #   generators:
 #     local-llm: {kind: llm_icl, params: {server: local-gemma, api_key_env: null, ...}}
-import json as _llm_json
-
-from synthrisk.llm.factorial import expand_factorial as _llm_expand
 from synthrisk.llm.server import SERVER_DIR as LLM_SERVER_DIR
+from synthrisk.llm.workflow import LLMServers
 
-LLM_SERVERS = config.get("llm_servers") or {}
-_LLM_GENERATORS = _llm_expand(config.get("generators") or {})
-
-
-def llm_server_of(generator):
-    """The llm_servers name an llm_icl generator entry uses, or None."""
-    entry = _LLM_GENERATORS.get(generator) or {}
-    if entry.get("kind") != "llm_icl":
-        return None
-    name = (entry.get("params") or {}).get("server")
-    if name and name not in LLM_SERVERS:
-        raise ValueError(f"generator {generator!r}: server {name!r} is not in config llm_servers ({sorted(LLM_SERVERS)})")
-    return name
-
-
-def llm_server_input(wildcards):
-    """Extra input for the generate rule: the server file of the generator's server (or none)."""
-    name = llm_server_of(wildcards.generator)
-    return [f"{LLM_SERVER_DIR}/{name}.json"] if name else []
-
-
-def llm_generate_threads(generator, default):
-    """Threads for a generate job: 0 for a consumer of an LLM server (see above)."""
-    return 0 if llm_server_of(generator) else default
+LLM = LLMServers(config)
 
 
 rule llm_server:
+    conda:
+        "../../envs/generate.yaml"
     output:
-        service(LLM_SERVER_DIR + "/{server}.json"),
+        service(f"{LLM_SERVER_DIR}/{{server}}.json"),
     params:
-        spec=lambda w: _llm_json.dumps(LLM_SERVERS[w.server]),
+        spec=lambda w: LLM.spec_json(w.server),
     log:
-        "logs/llm/servers/{server}.log",
-    threads: lambda w: int(LLM_SERVERS[w.server].get("threads", 2)) if LLM_SERVERS[w.server].get("kind") == "llama_cpp" else 1
+        "results/logs/llm/servers/{server}.log",
+    resources:
+        # cluster resources of the server job from the spec's `resources:` (e.g. vLLM on 4 GPUs:
+        # {gpu: 4, runtime: 720, mem_mb: 200000}); Snakemake sums them over the pipe group
+        gpu=lambda w: LLM.resource(w.server, "gpu", 0),
+        runtime=lambda w: LLM.resource(w.server, "runtime", 720),
+        mem_mb=lambda w: LLM.resource(w.server, "mem_mb", 4000),
+    threads: lambda w: LLM.threads(w.server)
     wildcard_constraints:
         server="[A-Za-z0-9._-]+",
     shell:

@@ -4,7 +4,7 @@ import os
 # one BLAS/torch thread per core the job was given, set before numpy/torch are imported:
 # two 2-thread jobs on 2 cores thrash
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = str(snakemake.threads)
+    os.environ[_var] = str(max(1, snakemake.threads))  # LLM-server consumers declare 0
 
 from pathlib import Path  # noqa: E402
 

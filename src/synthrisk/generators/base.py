@@ -37,8 +37,9 @@ class Generator:
     * ``sample(k, rng)`` returns a frame with the schema's columns (the driver conforms
       dtypes and checks levels; values outside the schema raise, naming the column).
     * ``info()`` adds entries to the sidecar (e.g. epochs run, rows rejected).
-    * ``unavailable(params)`` (classmethod) returns a reason string when the kind cannot run
-      on this machine (e.g. missing model weights) so the workflow can skip it loudly.
+    * ``unavailable(params, config)`` (classmethod) returns a reason string when the kind cannot
+      run on this machine (e.g. missing model weights, no LLM server software) so the workflow
+      can skip it loudly; ``config`` is the whole run config (e.g. for ``llm_servers``).
     """
 
     kind: str = "base"
@@ -58,7 +59,7 @@ class Generator:
         return {}
 
     @classmethod
-    def unavailable(cls, params: dict) -> str | None:
+    def unavailable(cls, params: dict, config: dict | None = None) -> str | None:
         return None
 
 

@@ -258,7 +258,7 @@ class TabPFNGenerator(Generator):
         self._info: dict = {}
 
     @classmethod
-    def unavailable(cls, params: dict) -> str | None:
+    def unavailable(cls, params: dict, config: dict | None = None) -> str | None:
         """A message naming the missing checkpoint files, or None (checks files only: fast)."""
         return missing_weights_message((params or {}).get("weights_dir"))
 

@@ -118,7 +118,7 @@ class TabDiffGenerator(Generator):
         self._info: dict = {}
 
     @classmethod
-    def unavailable(cls, params: dict) -> str | None:
+    def unavailable(cls, params: dict, config: dict | None = None) -> str | None:
         dev = str((params or {}).get("device", "auto"))
         if dev.startswith("cuda") and not torch.cuda.is_available():
             return f"tabdiff: device {dev!r} requested but CUDA is not available on this machine"

@@ -1,0 +1,287 @@
+"""``llm_icl``: in-context generation with an LLM behind an OpenAI-compatible API.
+
+One kind for the study's models (GPT-4o-mini on the OpenAI API, LLaMA 3.3 70B on vLLM) and the
+local default (Gemma 3 270M on llama.cpp). ``fit`` only stores the member rows (the seed rows)
+and checks the connection; ``sample(k)`` runs rounds of prompts until ``k`` valid rows are
+collected (or ``max_rounds`` is spent, which raises), then cuts to exactly ``k``.
+
+Params (defaults are the study's where it had one):
+
+* ``model``: the model name sent to the server (default: the server file's model);
+* ``base_url``: ``null`` = the OpenAI API; ``server`` (a name in ``llm_servers``: the server file
+  ``results/llm/servers/<name>.json``) or ``server_file`` (a path) take precedence over it;
+* ``api_key_env``: env variable holding the key; ``null`` = none needed; default ``auto`` =
+  ``OPENAI_API_KEY`` when no base_url/server is given, else none;
+* ``backend``: ``auto`` (server file's kind; ``openai`` without base_url; ``compatible``
+  otherwise, which sends llama.cpp-style grammars), or ``openai``/``llama_cpp``/``vllm``/``compatible``;
+* ``batch_size``: int or ``all`` (seed rows per prompt = rows asked per prompt); ``temperature``
+  (1.0), ``top_p`` (null: server default), ``max_tokens`` (null: one token per character of
+  the rows asked for, +8 per row, + the header, +64: a cap, generous because some tokenizers,
+  Gemma's among them, spend one token per digit; llama.cpp clips it to its context), ``seed`` (null: drawn from the run's rng;
+  each request gets ``seed + its index`` so repeated prompts differ but reruns are identical);
+* ``summary_stats`` (true): add per-column statistics of the member rows to chat prompts;
+* ``max_concurrency`` (8): requests in flight; ``prompt_style``: ``chat`` | ``completion``;
+* ``constrained``: ``none`` | ``grammar`` (GBNF; llama.cpp, vLLM) | ``json_schema`` (chat only);
+* ``json_mode``: ``auto`` (ask ``response_format: json_object`` for unconstrained chat prompts
+  on every backend but llama_cpp, where it ran at ~5 tok/s and did not help) | true | false;
+* ``max_rounds`` (20): the re-prompt budget, in rounds; each round sends
+  ``ceil(missing rows / rows per prompt)`` prompts, cycling over the chunks;
+* ``new_level_policy``: ``reject`` | ``casefold`` | ``nearest`` (see :mod:`synthrisk.llm.parse`);
+* ``prices``: ``{model: {input: USD per 1M tokens, output: USD per 1M tokens}}`` (or one such
+  pair), ``price_key`` (default ``model``); ``cache_dir`` (``results/cache/llm``; null: off);
+* ``request_timeout`` (600 s), ``max_retries`` (6), ``retry_backoff`` (1 s: the first retry's
+  delay, doubling up to 60 s), ``server_wait`` (1800 s: how long to wait
+  for a server file to become ready).
+
+Only valid rows are kept; rows equal to seed rows are kept (the privacy stage measures copying).
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synthrisk.generators.base import FitContext, Generator
+from synthrisk.io import child_seed
+from synthrisk.llm import grammar as G
+from synthrisk.llm.cache import DEFAULT_DIR, ResponseCache
+from synthrisk.llm.client import LLMClient, LLMConfigError, LLMError, resolve_api_key
+from synthrisk.llm.parse import POLICIES, parse_answer
+from synthrisk.llm.prompt import chat_messages, completion_prompt, make_chunks, rows_per_prompt, to_csv
+from synthrisk.schema import TableSchema
+
+BACKENDS = ("openai", "llama_cpp", "vllm", "compatible")
+DEFAULTS = dict(
+    model=None, base_url=None, api_key_env="auto", backend="auto", server=None, server_file=None,
+    batch_size="all", temperature=1.0, top_p=None, max_tokens=None, seed=None, summary_stats=True,
+    max_concurrency=8, prompt_style="chat", constrained="none", json_mode="auto", max_rounds=20,
+    new_level_policy="reject", prices=None, price_key=None, cache_dir=DEFAULT_DIR,
+    request_timeout=600.0, max_retries=6, retry_backoff=1.0, server_wait=1800.0,
+)
+
+
+def _server_path(p: dict) -> Path | None:
+    from synthrisk.llm.server import SERVER_DIR
+
+    if p.get("server_file"):
+        return Path(p["server_file"])
+    if p.get("server"):
+        return Path(SERVER_DIR) / f"{p['server']}.json"
+    return None
+
+
+def _key_env(p: dict) -> str | None:
+    env = p.get("api_key_env", "auto")
+    if env == "auto":
+        return "OPENAI_API_KEY" if (p.get("base_url") is None and _server_path(p) is None) else None
+    return env
+
+
+class LLMICLGenerator(Generator):
+    kind = "llm_icl"
+    deterministic = False  # instances: True at temperature 0 or when every answer came from the cache
+
+    def __init__(self, **params):
+        unknown = sorted(set(params) - set(DEFAULTS))
+        if unknown:
+            raise TypeError(f"llm_icl: unknown param(s) {unknown}; known: {sorted(DEFAULTS)}")
+        p = {**DEFAULTS, **params}
+        if p["prompt_style"] not in ("chat", "completion"):
+            raise ValueError(f"llm_icl: prompt_style must be chat or completion, got {p['prompt_style']!r}")
+        if p["constrained"] not in ("none", "grammar", "json_schema"):
+            raise ValueError(f"llm_icl: constrained must be none, grammar or json_schema, got {p['constrained']!r}")
+        if p["constrained"] == "json_schema" and p["prompt_style"] != "chat":
+            raise ValueError("llm_icl: constrained: json_schema needs prompt_style: chat")
+        if p["backend"] not in ("auto",) + BACKENDS:
+            raise ValueError(f"llm_icl: backend must be auto or one of {BACKENDS}, got {p['backend']!r}")
+        if p["new_level_policy"] not in POLICIES:
+            raise ValueError(f"llm_icl: new_level_policy must be one of {POLICIES}, got {p['new_level_policy']!r}")
+        bs = p["batch_size"]
+        if bs != "all" and (isinstance(bs, bool) or not isinstance(bs, int) or bs < 1):
+            raise ValueError(f"llm_icl: batch_size must be a positive int or 'all', got {bs!r}")
+        if p["json_mode"] not in ("auto", True, False):
+            raise ValueError(f"llm_icl: json_mode must be auto, true or false, got {p['json_mode']!r}")
+        if int(p["max_rounds"]) < 1:
+            raise ValueError("llm_icl: max_rounds must be >= 1")
+        self.p = p
+        self.deterministic = float(p["temperature"]) == 0.0
+        self._info: dict = {}
+
+    @classmethod
+    def unavailable(cls, params: dict, config: dict | None = None) -> str | None:
+        """The API key is missing, or the named server (``params.server`` in ``llm_servers``)
+        cannot start here (llama-cpp-python / the model package / vLLM not installed)."""
+        server = (params or {}).get("server")
+        if server and config is not None:
+            from synthrisk.llm.server import unavailable as server_unavailable
+
+            spec = (config.get("llm_servers") or {}).get(server)
+            if spec is None:
+                return f"server {server!r} is not defined under llm_servers"
+            reason = server_unavailable(spec)
+            if reason:
+                return f"server {server!r}: {reason}"
+        env = _key_env({**DEFAULTS, **(params or {})})
+        try:
+            resolve_api_key(env)
+        except LLMConfigError:
+            return f"environment variable {env} (the API key) is not set"
+        return None
+
+    # ------------------------------------------------------------------ connection
+    def _connect(self) -> None:
+        p = self.p
+        api_key = resolve_api_key(_key_env(p))  # fails before any prompt, naming the variable
+        path = _server_path(p)
+        backend, base_url, model = p["backend"], p["base_url"], p["model"]
+        if path is not None:
+            from synthrisk.llm.server import wait_for_server
+
+            info = wait_for_server(path, timeout=float(p["server_wait"]))
+            base_url = info["base_url"]
+            model = model or info.get("model")
+            if backend == "auto":
+                backend = info.get("kind", "compatible")
+        elif base_url and base_url.split("//")[-1].startswith(("127.0.0.1", "localhost")):
+            from synthrisk.llm.server import healthy
+
+            if not healthy(base_url):  # a local server must answer before the first prompt
+                raise LLMConfigError(f"llm_icl: no server answers at {base_url}/models (is it running on that port?)")
+        if backend == "auto":
+            backend = "openai" if base_url is None else "compatible"
+        if not model:
+            raise LLMConfigError("llm_icl: no model given (params.model) and no server file to take it from")
+        if p["constrained"] == "grammar" and backend == "openai":
+            raise LLMConfigError("llm_icl: constrained: grammar is not available on the OpenAI API; use json_schema")
+        self.backend, self.model = backend, model
+        self.client = LLMClient(
+            model=model, base_url=base_url, api_key=api_key, backend=backend,
+            max_concurrency=p["max_concurrency"], max_retries=p["max_retries"], backoff_base=float(p["retry_backoff"]), timeout=float(p["request_timeout"]),
+            cache=ResponseCache(p["cache_dir"], backend),
+        )
+
+    def fit(self, data: pd.DataFrame, schema: TableSchema, rng: np.random.Generator, ctx: FitContext) -> None:
+        self.data, self.schema = data.reset_index(drop=True), schema
+        self.dataset = ctx.dataset or schema.name
+        self._connect()
+
+    # --------------------------------------------------------------------- requests
+    def _max_tokens(self, chunk: pd.DataFrame, n_rows: int) -> int:
+        if self.p["max_tokens"] is not None:
+            return int(self.p["max_tokens"])
+        chars = len(to_csv(chunk, self.schema, header=False)) / max(1, len(chunk))
+        header = len(",".join(self.schema.names)) if self.p["prompt_style"] == "chat" else 0
+        return int(math.ceil(n_rows * (chars + 8))) + header + 64
+
+    def _body(self, chunk: pd.DataFrame, n_rows: int, seed: int) -> tuple[str, dict]:
+        p, s = self.p, self.schema
+        body: dict = {"model": self.model, "temperature": float(p["temperature"]), "seed": int(seed),
+                      "max_tokens": self._max_tokens(chunk, n_rows)}
+        if p["top_p"] is not None:
+            body["top_p"] = float(p["top_p"])
+        if p["prompt_style"] == "completion":
+            body["prompt"] = completion_prompt(s, chunk)
+            if p["constrained"] == "grammar":
+                body.update(G.grammar_body(G.gbnf(s, n_rows, "csv"), self.backend))
+            else:
+                body["stop"] = ["\n\n"]
+            return "completion", body
+        stats = self.data if p["summary_stats"] else None
+        body["messages"] = chat_messages(s, self.dataset, chunk, n_rows, stats_of=stats)
+        if p["constrained"] == "grammar":
+            body.update(G.grammar_body(G.gbnf(s, n_rows, "json"), self.backend))
+        elif p["constrained"] == "json_schema":
+            body["response_format"] = G.response_format(s, self.backend)
+        elif p["json_mode"] is True or (p["json_mode"] == "auto" and self.backend != "llama_cpp"):
+            body["response_format"] = {"type": "json_object"}
+        return "chat", body
+
+    # ----------------------------------------------------------------------- sample
+    def sample(self, k: int, rng: np.random.Generator) -> pd.DataFrame:
+        from tqdm import tqdm
+
+        p, t0 = self.p, time.perf_counter()
+        chunks = make_chunks(self.data, p["batch_size"], rng)
+        rpp = rows_per_prompt(p["batch_size"], len(self.data))
+        base_seed = int(p["seed"]) if p["seed"] is not None else child_seed(rng)
+        kept: list[pd.DataFrame] = []
+        rejected: Counter = Counter()
+        stats = Counter()
+        accepted = sent = rounds = 0
+        bar = tqdm(total=k, desc=f"llm_icl {self.model} {self.dataset}", unit="row", file=sys.stderr, leave=False)
+        try:
+            while accepted < k and rounds < int(p["max_rounds"]):
+                n_prompts = math.ceil((k - accepted) / rpp)
+                jobs = []
+                for j in range(sent, sent + n_prompts):
+                    endpoint, body = self._body(chunks[j % len(chunks)], rpp, (base_seed + j) % (2**31 - 1))
+                    jobs.append((endpoint, body, j))
+                results: dict[int, object] = {}
+
+                def on_done(pos, ans, _results=results):
+                    res = parse_answer(ans.text, self.schema, truncated=ans.finish_reason == "length",
+                                       new_level_policy=p["new_level_policy"])
+                    _results[pos] = res
+                    bar.update(min(res.accepted, max(0, k - bar.n)))
+                    stats["prompt_tokens"] += ans.prompt_tokens
+                    stats["completion_tokens"] += ans.completion_tokens
+                    stats["cached"] += int(ans.cached)
+                    stats["truncated_answers"] += int(ans.finish_reason == "length")
+
+                asyncio.run(self.client.run_all(jobs, on_done))
+                for pos in range(len(jobs)):  # job order, not arrival order: deterministic
+                    res = results[pos]
+                    kept.append(res.rows)
+                    accepted += res.accepted
+                    rejected.update(res.rejected)
+                    stats["candidates"] += res.candidates
+                sent += n_prompts
+                rounds += 1
+        finally:
+            bar.close()
+        wall = time.perf_counter() - t0
+        rows_rejected = sum(v for r, v in rejected.items() if r != "unparseable_response")
+        self._info = {
+            "backend": self.backend, "model": self.model, "prompt_style": p["prompt_style"],
+            "constrained": p["constrained"], "batch_size": p["batch_size"], "rows_per_prompt": rpp,
+            "summary_stats": bool(p["summary_stats"]), "temperature": p["temperature"],
+            "prompts_sent": sent, "rounds": rounds, "reprompts": sent - math.ceil(k / rpp),
+            "http_requests": self.client.http_requests, "cache_hits": stats["cached"],
+            "retries": self.client.retries, "retry_reasons": dict(self.client.retry_reasons),
+            "rows_candidates": stats["candidates"], "rows_accepted": accepted, "rows_rejected": rows_rejected,
+            "rejected_by_reason": dict(sorted(rejected.items())),
+            "acceptance_rate": round(accepted / stats["candidates"], 4) if stats["candidates"] else None,
+            "truncated_answers": stats["truncated_answers"],
+            "prompt_tokens": stats["prompt_tokens"], "completion_tokens": stats["completion_tokens"],
+            "cost_usd": self._cost(stats["prompt_tokens"], stats["completion_tokens"]),
+            "wall_seconds": round(wall, 3),
+        }
+        if sent and stats["cached"] == sent:
+            self.deterministic = True
+        if accepted < k:
+            raise LLMError(
+                f"llm_icl: only {accepted} of {k} valid rows after {rounds} rounds ({sent} prompts; "
+                f"rejected by reason: {dict(rejected)}); raise max_rounds or check the model's answers"
+            )
+        if not kept:  # k == 0
+            return self.data.iloc[:0].copy()
+        return pd.concat(kept, ignore_index=True).iloc[:k].reset_index(drop=True)
+
+    def _cost(self, pt: int, ct: int) -> float | None:
+        prices = self.p["prices"]
+        if not prices:
+            return None
+        if "input" not in prices:
+            prices = prices.get(self.p["price_key"] or self.model)
+            if not prices:
+                return None
+        return round((pt * float(prices["input"]) + ct * float(prices["output"])) / 1e6, 6)
+
+    def info(self) -> dict:
+        return dict(self._info)
