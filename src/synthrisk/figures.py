@@ -55,6 +55,15 @@ def _bars(ax, s: pd.DataFrame, title: str, ylabel: str, gens: list[str], ylim=No
     ax.grid(axis="y", alpha=0.3)
 
 
+def _save(fig, out_png: str | Path) -> Path:
+    fig.tight_layout()
+    out = Path(out_png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=130)
+    plt.close(fig)
+    return out
+
+
 def fidelity_utility(metrics: pd.DataFrame, out_png: str | Path) -> Path:
     summary = summarise(metrics)
     shape = _select(summary, "fidelity", "shape", against="test")
@@ -70,12 +79,7 @@ def fidelity_utility(metrics: pd.DataFrame, out_png: str | Path) -> Path:
         axes[1].text(0.01, 0.02, "dashed: trained on the real members", transform=axes[1].transAxes, fontsize=8)
     axes[1].axhline(0.5, color="grey", lw=0.8)
     axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    out = Path(out_png)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=130)
-    plt.close(fig)
-    return out
+    return _save(fig, out_png)
 
 
 def privacy_by_n(metrics: pd.DataFrame, out_png: str | Path) -> Path:
@@ -92,12 +96,7 @@ def privacy_by_n(metrics: pd.DataFrame, out_png: str | Path) -> Path:
     else:
         for ax in axes:
             ax.text(0.5, 0.5, "no privacy rows", ha="center", transform=ax.transAxes)
-    fig.tight_layout()
-    out = Path(out_png)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=130)
-    plt.close(fig)
-    return out
+    return _save(fig, out_png)
 
 
 def frontier(metrics: pd.DataFrame, out_png: str | Path) -> Path:
@@ -120,12 +119,7 @@ def frontier(metrics: pd.DataFrame, out_png: str | Path) -> Path:
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     fig.suptitle("Privacy-utility frontier (means over datasets, n and seeds)")
-    fig.tight_layout()
-    out = Path(out_png)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=130)
-    plt.close(fig)
-    return out
+    return _save(fig, out_png)
 
 
 FIGURES = {"fidelity_utility": fidelity_utility, "privacy_by_n": privacy_by_n, "frontier": frontier}
