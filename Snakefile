@@ -32,5 +32,6 @@ rule all:
     input:
         "results/tables/metrics.parquet",
         "results/tables/summary.csv",
+        "results/tables/headline.csv",
         FIGURES,
     default_target: True

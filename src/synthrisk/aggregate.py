@@ -1,5 +1,7 @@
 """Aggregation: all long metric rows into one table, and a summary per generator, n and metric.
 
+``headline.csv`` is the wide view of the study's headline numbers (:func:`headline`).
+
 ``summary.csv`` has, per (family, metric, against, model, attack, generator, n), the mean and
 standard deviation of ``value`` across datasets and seeds, the number of values and of NaN
 values (a NaN keeps its row and its reason in ``metrics.parquet``; it is counted here, not
@@ -56,17 +58,22 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_tables(metric_tables: list[str], synthetic_tables: list[str], out_parquet: str, out_csv: str) -> pd.DataFrame:
+def write_tables(metric_tables: list[str], synthetic_tables: list[str], out_parquet: str, out_csv: str,
+                 out_headline: str | None = None) -> pd.DataFrame:
     df = collect(metric_tables, generator_labels(synthetic_tables))
     write_parquet(df, out_parquet)
     summ = summarise(df)
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     summ.to_csv(out_csv, index=False, float_format="%.6g")
+    if out_headline:
+        headline(summ).to_csv(out_headline, index=False, float_format="%.4g")
     return summ
 
 
 def headline(summary: pd.DataFrame) -> pd.DataFrame:
-    """The study's headline numbers per generator and n (wide, for README/notes)."""
+    """The study's headline numbers per generator and n, one row each (``headline.csv``):
+    shape and trend against unseen real rows, mean TSTR AUC, worst-case MIA AUC and TPR at 1% FPR
+    (means across datasets and seeds)."""
     want = {
         ("fidelity", "shape", "test"): "shape_vs_test",
         ("fidelity", "trend", "test"): "trend_vs_test",

@@ -10,6 +10,7 @@ rule aggregate:
     output:
         table="results/tables/metrics.parquet",
         summary="results/tables/summary.csv",
+        headline="results/tables/headline.csv",
     params:
         # with only_generators: the other generators' existing files, read but never rebuilt
         others=PLAN.other_existing(),

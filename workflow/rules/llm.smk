@@ -3,7 +3,7 @@
 #
 # Mechanism: a Snakemake `service` job. Snakemake runs the service job and all its consumers
 # as one pipe group, at the same time, and terminates the service (SIGTERM) when the last
-# consumer is done; the service script (synthrisk.llm.server.serve) then stops the server (it also dies
+# consumer is done; `python -m synthrisk.llm.server serve` then stops the server (it also dies
 # with its parent if the job is killed). The server file is written at once (status
 # "starting": Snakemake checks a service output a few seconds after launch) and consumers wait
 # for it to answer /v1/models (synthrisk.llm.server.wait_for_server, via the generator).
@@ -34,6 +34,7 @@ rule llm_server:
         service(f"{LLM_SERVER_DIR}/{{server}}.json"),
     params:
         spec=lambda w: LLM.spec_json(w.server),
+        python=LLM.python(workflow),
     log:
         "results/logs/llm/servers/{server}.log",
     resources:
@@ -45,5 +46,8 @@ rule llm_server:
     threads: lambda w: LLM.threads(w.server)
     wildcard_constraints:
         server="[A-Za-z0-9._-]+",
-    script:
-        "../scripts/llm_server.py"
+    # shell, not script: Snakemake terminates a service through the process it started with
+    # shell (a script job is never stopped). The interpreter is the one running Snakemake, as for
+    # script jobs; in a conda env (--sdm conda) it is that env's python.
+    shell:
+        "{params.python} -m synthrisk.llm.server serve --spec {params.spec:q} --out {output:q} --log {log:q}"

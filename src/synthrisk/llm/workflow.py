@@ -35,6 +35,15 @@ class LLMServers:
         """0 for a consumer of a server (a pipe group's threads are summed), else ``default``."""
         return 0 if self.server_of(generator) else default
 
+    @staticmethod
+    def python(workflow) -> str:
+        """The interpreter for the service's shell command: Snakemake's own (as for script jobs),
+        or ``python`` from the job's conda env when software deployment uses conda."""
+        import sys
+
+        methods = {str(m).lower() for m in (getattr(workflow.deployment_settings, "deployment_method", None) or ())}
+        return "python" if any("conda" in m for m in methods) else sys.executable
+
     def spec_json(self, server: str) -> str:
         return json.dumps(self.servers[server], sort_keys=True)
 
