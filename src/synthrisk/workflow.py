@@ -42,11 +42,14 @@ FAMILY_EXTRA = {
 # 300 epochs, 128 rows x 17 columns, 60-125 s on 2 cores; TabPFN v2 import ~4 s + fit/sample
 # under a minute. Budgets are ~10x those, since a job that hits its wall time is lost.
 # gpu_model "" = any GPU (the site's model goes in the entry, e.g. resources: {gpu_model: a100}).
+# An llm_icl entry with a `server:` only waits on HTTP inside its server's group job, where
+# Snakemake sums the members' requests: LLM_CONSUMER_RESOURCES (the server job asks for the node).
 GENERATOR_RESOURCES = {
-    "default": {"gpu": 0, "gpu_model": "", "runtime": 30, "mem_mb": 4000},
+    "default": {"gpu": 0, "gpu_model": "", "runtime": 30, "mem_mb": 4000, "cpus_per_task": 1},
     "tabdiff": {"gpu": 1, "runtime": 120, "mem_mb": 16000},
     "tabpfn": {"gpu": 1, "runtime": 60, "mem_mb": 16000},
 }
+LLM_CONSUMER_RESOURCES = {"cpus_per_task": 0, "mem_mb": 500}
 
 
 class ConfigError(ValueError):
@@ -63,7 +66,10 @@ class Plan:
 
     # ------------------------------------------------------------------ build
     @classmethod
-    def from_config(cls, config: dict, root: str | Path = ".") -> "Plan":
+    def from_config(cls, config: dict, root: str | Path = ".", check_available: bool = True) -> "Plan":
+        """``check_available``: ask each generator kind whether it can run here (imports its
+        module: torch for tabdiff, about 3 s). The main Snakemake process does; a cluster job,
+        which parses the workflow again only to run its own target, need not."""
         from synthrisk.generators import GENERATORS
 
         entries = dict(config["generators"])
@@ -87,7 +93,7 @@ class Plan:
         plan = cls(config=config, generators={}, root=Path(root))
         plan.all_generators = entries
         for name, e in entries.items():
-            reason = GENERATORS.get(e["kind"]).unavailable(e.get("params") or {}, config)
+            reason = GENERATORS.get(e["kind"]).unavailable(e.get("params") or {}, config) if check_available else None
             if reason:
                 plan.skipped[name] = reason
                 plan.messages.append(f"generator {name!r} is left out of this run: {reason}")
@@ -106,7 +112,9 @@ class Plan:
         """Cluster resources of one generator's generate jobs: the kind's defaults
         (:data:`GENERATOR_RESOURCES`) updated with the config entry's ``resources:``."""
         e = self.all_generators[name]
-        return {**GENERATOR_RESOURCES["default"], **GENERATOR_RESOURCES.get(e["kind"], {}), **(e.get("resources") or {})}
+        consumer = LLM_CONSUMER_RESOURCES if e["kind"] == "llm_icl" and (e.get("params") or {}).get("server") else {}
+        return {**GENERATOR_RESOURCES["default"], **GENERATOR_RESOURCES.get(e["kind"], {}), **consumer,
+                **(e.get("resources") or {})}
 
     def rows(self, n: int) -> int:
         from synthrisk.pipeline import synthetic_rows

@@ -12,7 +12,8 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-PLAN = Plan.from_config(config)
+# generator availability is checked (and reported) once, by the main process, not in every job
+PLAN = Plan.from_config(config, check_available=workflow.is_main_process)
 for _msg in PLAN.messages:
     print(f"synthrisk: {_msg}", file=sys.stderr)
 

@@ -25,6 +25,7 @@ rule generate:
         gpu_model=lambda w: PLAN.resources(w.generator)["gpu_model"],
         runtime=lambda w: PLAN.resources(w.generator)["runtime"],
         mem_mb=lambda w: PLAN.resources(w.generator)["mem_mb"],
+        cpus_per_task=lambda w: PLAN.resources(w.generator)["cpus_per_task"],
     # consumers of an LLM server only wait on HTTP: 0 threads (a service group's threads are summed)
     threads: lambda w: LLM.generate_threads(w.generator, 1)
     log:
