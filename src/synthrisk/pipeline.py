@@ -69,7 +69,9 @@ def synthetic_rows(setting, n: int) -> int:
 
 
 def generate(name: str, entry: dict, split_dir: str, schema_json: str, n: int, seed: int, rows: int,
-             out_table: str, workdir: str | None = None) -> None:
+             out_table: str, workdir: str | None = None, server_file: str | None = None) -> None:
+    """``server_file``: the LLM server instance this job was given (workflow/rules/llm.smk); it
+    overrides the entry's ``server`` name, which may have several instances."""
     from synthrisk.generators.base import FitContext, run_generator
 
     schema = TableSchema.load(schema_json)
@@ -79,7 +81,10 @@ def generate(name: str, entry: dict, split_dir: str, schema_json: str, n: int, s
         extra={"holdout": read_parquet(split / "holdout.parquet")},
         workdir=workdir, log=log,
     )
-    df, side = run_generator(name, entry["kind"], entry.get("params") or {}, read_parquet(split / "members.parquet"),
+    params = dict(entry.get("params") or {})
+    if server_file:
+        params["server_file"] = server_file
+    df, side = run_generator(name, entry["kind"], params, read_parquet(split / "members.parquet"),
                              schema, rows, int(seed), ctx)
     write_parquet(df, out_table)
     write_json(side, sidecar_path(out_table))

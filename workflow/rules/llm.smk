@@ -18,7 +18,7 @@
 #
 # Config:
 #   llm_servers:
-#     local-gemma: {kind: llama_cpp, threads: 2}
+#     local-gemma: {kind: llama_cpp, threads: 2}   # instances: k -> k servers, consumers split among them
 #   generators:
 #     local-llm: {kind: llm_icl, params: {server: local-gemma, api_key_env: null, ...}}
 from synthrisk.llm.server import SERVER_DIR as LLM_SERVER_DIR
@@ -45,7 +45,7 @@ rule llm_server:
         mem_mb=lambda w: LLM.resource(w.server, "mem_mb", 4000),
     threads: lambda w: LLM.threads(w.server)
     wildcard_constraints:
-        server="[A-Za-z0-9._-]+",
+        server="[A-Za-z0-9._@-]+",
     # shell, not script: Snakemake terminates a service through the process it started with
     # shell (a script job is never stopped). The interpreter is the one running Snakemake, as for
     # script jobs; in a conda env (--sdm conda) it is that env's python.

@@ -14,4 +14,5 @@ from synthrisk.pipeline import generate  # noqa: E402
 with job_logging(snakemake.log[0]):
     generate(snakemake.wildcards.generator, snakemake.params.entry, str(Path(snakemake.input.members).parent),
              snakemake.input.sidecar, int(snakemake.wildcards.n), int(snakemake.wildcards.seed),
-             snakemake.params.rows, snakemake.output.table)
+             snakemake.params.rows, snakemake.output.table,
+             server_file=next(iter(snakemake.input.get("llm_server", [])), None))

@@ -60,8 +60,11 @@ KINDS = ("llama_cpp", "vllm")
 #: where the workflow writes server files; a generator's ``server: NAME`` means SERVER_DIR/NAME.json
 SERVER_DIR = "results/llm/servers"
 DEFAULT_MODEL_DIR = "results/cache/llm/models"
-_LLAMA_KEYS = {"kind", "resources", "model_path", "model_dir", "model_alias", "n_ctx", "threads", "chat_format", "extra_args", "startup_timeout"}
-_VLLM_KEYS = {"kind", "resources", "model", "model_alias", "tensor_parallel_size", "max_model_len", "gpu_memory_utilization", "extra_args", "startup_timeout"}
+# ``instances`` (workflow: how many servers share the consumers, see synthrisk.llm.workflow) and
+# ``resources`` (cluster resources of the server job) are read by the workflow, not the launcher.
+_COMMON_KEYS = {"kind", "resources", "instances", "model_alias", "extra_args", "startup_timeout"}
+_LLAMA_KEYS = _COMMON_KEYS | {"model_path", "model_dir", "n_ctx", "threads", "chat_format"}
+_VLLM_KEYS = _COMMON_KEYS | {"model", "tensor_parallel_size", "max_model_len", "gpu_memory_utilization", "check_here"}
 
 
 class ServerError(RuntimeError):
