@@ -10,7 +10,7 @@ import logging
 import time
 from pathlib import Path
 
-from synthrisk.io import make_rng, read_json, read_parquet, sidecar_path, versions, write_json, write_parquet
+from synthrisk.io import make_rng, read_parquet, sidecar_path, versions, write_json, write_parquet
 from synthrisk.schema import TableSchema
 
 log = logging.getLogger("synthrisk")
@@ -136,7 +136,3 @@ def evaluate_reference(params: dict, split_dir: str, schema_json: str, n: int, s
     write_parquet(df, out_table)
     write_json({"family": "utility", "reference": "train on members, test on test", "rows": len(df),
                 "versions": versions()}, sidecar_path(out_table))
-
-
-def read_sidecar(table: str | Path) -> dict:
-    return read_json(sidecar_path(table))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from synthrisk.io import fingerprint
@@ -63,6 +62,7 @@ class Plan:
     skipped: dict[str, str] = field(default_factory=dict)  # name -> reason
     messages: list[str] = field(default_factory=list)
     root: Path = Path(".")
+    _codes: dict = field(default_factory=dict, repr=False)  # fingerprint cache
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -133,10 +133,6 @@ class Plan:
 
     def family_params(self, family: str) -> dict:
         return dict(self.config["metrics"].get(family) or {})
-
-    @cached_property
-    def _codes(self) -> dict:
-        return {}
 
     def generator_code(self, name: str) -> str:
         from synthrisk.generators import GENERATORS
