@@ -141,11 +141,11 @@ def test_prompt_and_batching(arrests):
     assert [len(c) for c in chunks] == [8] * 5
     assert pd.concat(chunks).sort_values(s.names).reset_index(drop=True).equals(df.sort_values(s.names).reset_index(drop=True))
     assert len(make_chunks(df, "all", rng)) == 1
-    msgs = chat_messages(s, "arrests", chunks[0], 8, stats_of=df)
+    msgs = chat_messages(s, "arrests", chunks[0], 8, prompt="guarded", summary_stats=True, members=df)
     user = msgs[1]["content"]
     assert "Generate exactly 8 new rows" in user and "synthetic_data" in user and "Summary statistics" in user
     assert to_csv(chunks[0], s).strip() in user and "colour: categorical, one of [Black, White]" in user
-    assert "Summary statistics" not in chat_messages(s, "arrests", chunks[0], 8)[1]["content"]
+    assert "Summary statistics" not in chat_messages(s, "arrests", chunks[0], 8, prompt="guarded")[1]["content"]
     st = column_stats(df, s)
     assert st["age"]["min"] == df["age"].min() and sum(st["colour"]["counts"].values()) == len(df)
 

@@ -106,7 +106,7 @@ _CORE = ("synthrisk.schema", "synthrisk.io")
 
 
 def module_file(module: str) -> Path:
-    if "/" in module:  # a data file of the package, e.g. "synthrisk/resources/prompt_icl.txt"
+    if "/" in module:  # a data file of the package, e.g. "synthrisk/resources/prompt_study.txt"
         root = Path(importlib.util.find_spec("synthrisk").origin).parent.parent
         return root / module
     spec = importlib.util.find_spec(module)

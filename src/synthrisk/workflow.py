@@ -25,7 +25,7 @@ GRID_KEYS = ("datasets", "sizes", "seeds")
 SPLIT_PARTS = ("members", "non_members", "reference", "test", "holdout")
 #: package code a generator kind runs besides its own module (fingerprinted with it)
 GENERATOR_EXTRA = {
-    "llm_icl": ("synthrisk.llm", "synthrisk/resources/prompt_icl.txt"),
+    "llm_icl": ("synthrisk.llm", "synthrisk/resources/prompt_study.txt", "synthrisk/resources/prompt_guarded.txt"),
     "smote": ("synthrisk.splits",),
 }
 FAMILY_EXTRA = {

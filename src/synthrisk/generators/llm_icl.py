@@ -19,8 +19,15 @@ Params (defaults are the study's where it had one):
   the rows asked for, +8 per row, + the header, +64: a cap, generous because some tokenizers,
   Gemma's among them, spend one token per digit; llama.cpp clips it to its context), ``seed`` (null: drawn from the run's rng;
   each request gets ``seed + its index`` so repeated prompts differ but reruns are identical);
-* ``summary_stats`` (true): add per-column statistics of the member rows to chat prompts;
+* ``summary_stats`` (true): add per-column statistics to chat prompts, computed on the rows
+  that prompt carries (its chunk), as the study did;
 * ``max_concurrency`` (8): requests in flight; ``prompt_style``: ``chat`` | ``completion``;
+* ``prompt`` (chat style): ``study`` (default: the study's single user message) | ``guarded``
+  (our earlier system + user prompt, which tells the model not to copy); see
+  :mod:`synthrisk.llm.prompt`. Checked when the generator is built, before any request;
+* ``no_copy``: add the explicit instruction "Do not copy the example rows." to the chat prompt;
+  ``null`` (default) = the prompt's own choice (false for ``study``, true for ``guarded``); a
+  factor the mitigation study can vary (``factorial: {no_copy: [false, true]}``). Chat only;
 * ``constrained``: ``none`` | ``grammar`` (GBNF; llama.cpp, vLLM) | ``json_schema`` (chat only);
 * ``json_mode``: ``auto`` (ask ``response_format: json_object`` for unconstrained chat prompts
   on every backend but llama_cpp, where it ran at ~5 tok/s and did not help) | true | false;
@@ -53,14 +60,17 @@ from synthrisk.llm import grammar as G
 from synthrisk.llm.cache import DEFAULT_DIR, ResponseCache
 from synthrisk.llm.client import LLMClient, LLMConfigError, LLMError, resolve_api_key
 from synthrisk.llm.parse import POLICIES, parse_answer
-from synthrisk.llm.prompt import chat_messages, completion_prompt, make_chunks, rows_per_prompt, to_csv
+from synthrisk.llm.prompt import (
+    chat_messages, check_prompt, completion_prompt, make_chunks, prompt_columns, resolve_no_copy, rows_per_prompt, to_csv,
+)
 from synthrisk.schema import TableSchema
 
 BACKENDS = ("openai", "llama_cpp", "vllm", "compatible")
 DEFAULTS = dict(
     model=None, base_url=None, api_key_env="auto", backend="auto", server=None, server_file=None,
     batch_size="all", temperature=1.0, top_p=None, max_tokens=None, seed=None, summary_stats=True,
-    max_concurrency=8, prompt_style="chat", constrained="none", json_mode="auto", max_rounds=20,
+    max_concurrency=8, prompt_style="chat", prompt="study", no_copy=None, constrained="none", json_mode="auto",
+    max_rounds=20,
     new_level_policy="reject", prices=None, price_key=None, cache_dir=DEFAULT_DIR,
     request_timeout=600.0, max_retries=6, retry_backoff=1.0, server_wait=1800.0,
 )
@@ -94,6 +104,10 @@ class LLMICLGenerator(Generator):
         p = {**DEFAULTS, **params}
         if p["prompt_style"] not in ("chat", "completion"):
             raise ValueError(f"llm_icl: prompt_style must be chat or completion, got {p['prompt_style']!r}")
+        check_prompt(p["prompt"])  # an unknown prompt fails here, before any request, naming the param
+        self.no_copy = resolve_no_copy(p["prompt"], p["no_copy"])  # also checks the value
+        if p["no_copy"] is True and p["prompt_style"] != "chat":
+            raise ValueError("llm_icl: no_copy: true needs prompt_style: chat (the completion prompt has no instructions)")
         if p["constrained"] not in ("none", "grammar", "json_schema"):
             raise ValueError(f"llm_icl: constrained must be none, grammar or json_schema, got {p['constrained']!r}")
         if p["constrained"] == "json_schema" and p["prompt_style"] != "chat":
@@ -169,6 +183,8 @@ class LLMICLGenerator(Generator):
     def fit(self, data: pd.DataFrame, schema: TableSchema, rng: np.random.Generator, ctx: FitContext) -> None:
         self.data, self.schema = data.reset_index(drop=True), schema
         self.dataset = ctx.dataset or schema.name
+        # the column order the prompt shows; the parser reads headerless rows in it
+        self.order = prompt_columns(schema, self.p["prompt"]) if self.p["prompt_style"] == "chat" else schema.names
         self._connect()
 
     # --------------------------------------------------------------------- requests
@@ -192,12 +208,13 @@ class LLMICLGenerator(Generator):
             else:
                 body["stop"] = ["\n\n"]
             return "completion", body
-        stats = self.data if p["summary_stats"] else None
-        body["messages"] = chat_messages(s, self.dataset, chunk, n_rows, stats_of=stats)
+        body["messages"] = chat_messages(s, self.dataset, chunk, n_rows, prompt=p["prompt"],
+                                         summary_stats=bool(p["summary_stats"]), no_copy=self.no_copy,
+                                         members=self.data)
         if p["constrained"] == "grammar":
-            body.update(G.grammar_body(G.gbnf(s, n_rows, "json"), self.backend))
+            body.update(G.grammar_body(G.gbnf(s, n_rows, "json", order=self.order), self.backend))
         elif p["constrained"] == "json_schema":
-            body["response_format"] = G.response_format(s, self.backend)
+            body["response_format"] = G.response_format(s, self.backend, order=self.order)
         elif p["json_mode"] is True or (p["json_mode"] == "auto" and self.backend != "llama_cpp"):
             body["response_format"] = {"type": "json_object"}
         return "chat", body
@@ -226,7 +243,7 @@ class LLMICLGenerator(Generator):
 
                 def on_done(pos, ans, _results=results):
                     res = parse_answer(ans.text, self.schema, truncated=ans.finish_reason == "length",
-                                       new_level_policy=p["new_level_policy"])
+                                       new_level_policy=p["new_level_policy"], order=self.order)
                     _results[pos] = res
                     bar.update(min(res.accepted, max(0, k - bar.n)))
                     stats["prompt_tokens"] += ans.prompt_tokens
@@ -249,6 +266,8 @@ class LLMICLGenerator(Generator):
         rows_rejected = sum(v for r, v in rejected.items() if r != "unparseable_response")
         self._info = {
             "backend": self.backend, "model": self.model, "prompt_style": p["prompt_style"],
+            "prompt": p["prompt"] if p["prompt_style"] == "chat" else None,
+            "no_copy": self.no_copy if p["prompt_style"] == "chat" else None,
             "constrained": p["constrained"], "batch_size": p["batch_size"], "rows_per_prompt": rpp,
             "summary_stats": bool(p["summary_stats"]), "temperature": p["temperature"],
             "prompts_sent": sent, "rounds": rounds, "reprompts": sent - math.ceil(k / rpp),

@@ -2,8 +2,9 @@
 
 The generator kind ``llm_icl`` (:mod:`synthrisk.generators.llm_icl`) composes these modules:
 
-* :mod:`~synthrisk.llm.prompt` and :mod:`~synthrisk.llm.stats`: the study's prompt (chat style)
-  and a CSV-continuation prompt for base models (completion style), plus batching of seed rows;
+* :mod:`~synthrisk.llm.prompt` and :mod:`~synthrisk.llm.stats`: the chat prompts (``study``, the
+  default, and ``guarded``; an optional no-copy sentence), statistics of each prompt's chunk, a
+  CSV-continuation prompt for base models (completion style), and the batching of seed rows;
 * :mod:`~synthrisk.llm.grammar`: schema-constrained decoding (GBNF, strict JSON schema);
 * :mod:`~synthrisk.llm.parse`: robust parsing and validation of answers, rejections by reason;
 * :mod:`~synthrisk.llm.client`: the official ``openai`` client with bounded concurrency and retries;

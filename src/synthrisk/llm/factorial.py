@@ -11,11 +11,16 @@ becomes 12 entries named like ``llama-3.3-70b~bsall~t1~stats1`` with the levels 
 lists to keep the base condition). The one-factor-at-a-time conditions are a subset.
 
 Name parts: ``<abbrev><level>`` joined by ``~`` in the order the factorial map lists them.
-Abbreviations: batch_size=bs, temperature=t, summary_stats=stats, top_p=p, max_tokens=mt,
-prompt_style=ps, constrained=c, seed=s, model=m; any other param is written with its
-underscores removed. Levels: booleans 1/0, numbers in shortest form (1.0 -> 1, 0.5 -> 0.5),
+Abbreviations: batch_size=bs, temperature=t, summary_stats=stats, no_copy=nc, prompt=pr,
+top_p=p, max_tokens=mt, prompt_style=ps, constrained=c, seed=s, model=m; any other param is
+written with its underscores removed. Levels: booleans 1/0, numbers in shortest form (1.0 -> 1, 0.5 -> 0.5),
 strings as they are; characters other than letters, digits, ``.`` and ``-`` become ``-`` so
 names are safe as Snakemake wildcards and file names.
+
+The explicit no-copy instruction is a factor like the others: ``factorial: {no_copy: [false,
+true]}`` gives ``<name>~nc0`` (the study's prompt as it was) and ``<name>~nc1`` (the same prompt
+plus "Do not copy the example rows."), so its effect on copying is measured on its own;
+``prompt: [study, guarded]`` (``~prstudy``, ``~prguarded``) compares the two whole prompts.
 """
 from __future__ import annotations
 
@@ -24,8 +29,8 @@ import itertools
 import re
 
 ABBREV = {
-    "batch_size": "bs", "temperature": "t", "summary_stats": "stats", "top_p": "p", "max_tokens": "mt",
-    "prompt_style": "ps", "constrained": "c", "seed": "s", "model": "m",
+    "batch_size": "bs", "temperature": "t", "summary_stats": "stats", "no_copy": "nc", "prompt": "pr",
+    "top_p": "p", "max_tokens": "mt", "prompt_style": "ps", "constrained": "c", "seed": "s", "model": "m",
 }
 SEP = "~"
 

@@ -1,6 +1,7 @@
 """Schema-constrained decoding: a GBNF grammar (llama.cpp, vLLM) and a strict JSON schema (OpenAI).
 
-The constraint follows the table's schema: exactly the schema's columns in order, a number for
+The constraint follows the table's schema: exactly the schema's columns in order (or in the
+prompt's order, ``order``: the ``study`` prompt puts the target last), a number for
 each numerical column (an optional minus sign only when the column's member minimum is
 negative; integers for ``int`` columns; at most 12 integer and 10 decimal digits, so a base
 model cannot run away inside one number), and an alternation of the known levels for each
@@ -44,8 +45,17 @@ def _number_rule(c: Column) -> str:
     return f'{sign}{digits} ("." [0-9]{{1,10}})?'
 
 
-def gbnf(schema: TableSchema, n_rows: int, style: str = "csv") -> str:
-    """A GBNF grammar for ``n_rows`` rows of ``schema`` (see the module docstring)."""
+def _columns(schema: TableSchema, order: list[str] | None) -> list[Column]:
+    if order is None:
+        return list(schema.columns)
+    if sorted(order) != sorted(schema.names):
+        raise ValueError(f"grammar: order must be a permutation of the schema's columns {schema.names}, got {list(order)}")
+    return [schema.column(n) for n in order]
+
+
+def gbnf(schema: TableSchema, n_rows: int, style: str = "csv", order: list[str] | None = None) -> str:
+    """A GBNF grammar for ``n_rows`` rows of ``schema``, columns in ``order`` (default: the
+    schema's; see the module docstring)."""
     if style not in ("csv", "json"):
         raise ValueError(f"grammar style must be 'csv' or 'json', got {style!r}")
     if n_rows < 1:
@@ -54,7 +64,8 @@ def gbnf(schema: TableSchema, n_rows: int, style: str = "csv") -> str:
     newline = _lit(enc("\n"))
     rules = []
     cells = []
-    for i, c in enumerate(schema.columns):
+    columns = _columns(schema, order)
+    for i, c in enumerate(columns):
         rule = f"c{i}"
         if c.is_categorical:
             if not c.levels:
@@ -69,21 +80,22 @@ def gbnf(schema: TableSchema, n_rows: int, style: str = "csv") -> str:
     if style == "csv":
         head.insert(0, f"root ::= row{{{int(n_rows)}}}")
     else:
-        header = ",".join(csv_field(n) for n in schema.names)
+        header = ",".join(csv_field(c.name) for c in columns)
         head.insert(0, f'root ::= {_lit("{" + chr(34) + "synthetic_data" + chr(34) + ": " + chr(34))} '
                        f'{_lit(enc(header))} {newline} row{{{int(n_rows)}}} {_lit(chr(34) + "}")}')
     return "\n".join(head + rules) + "\n"
 
 
-def json_schema(schema: TableSchema) -> dict:
-    """A strict JSON schema: ``{"synthetic_data": [row objects]}``."""
+def json_schema(schema: TableSchema, order: list[str] | None = None) -> dict:
+    """A strict JSON schema: ``{"synthetic_data": [row objects]}``, keys in ``order``."""
     props = {}
-    for c in schema.columns:
+    columns = _columns(schema, order)
+    for c in columns:
         if c.is_categorical:
             props[c.name] = {"type": "string", "enum": list(c.levels)}
         else:
             props[c.name] = {"type": "integer" if c.dtype == "int" else "number"}
-    row = {"type": "object", "properties": props, "required": list(schema.names), "additionalProperties": False}
+    row = {"type": "object", "properties": props, "required": [c.name for c in columns], "additionalProperties": False}
     return {
         "type": "object",
         "properties": {"synthetic_data": {"type": "array", "items": row}},
@@ -92,13 +104,13 @@ def json_schema(schema: TableSchema) -> dict:
     }
 
 
-def response_format(schema: TableSchema, backend: str) -> dict:
+def response_format(schema: TableSchema, backend: str, order: list[str] | None = None) -> dict:
     """The ``response_format`` request field for json_schema decoding on ``backend``.
 
     llama-cpp-python takes ``{"type": "json_object", "schema": ...}``; OpenAI and vLLM take
     ``{"type": "json_schema", "json_schema": {"name", "strict", "schema"}}``.
     """
-    s = json_schema(schema)
+    s = json_schema(schema, order)
     if backend == "llama_cpp":
         return {"type": "json_object", "schema": s}
     return {"type": "json_schema", "json_schema": {"name": "synthetic_rows", "strict": True, "schema": s}}

@@ -13,8 +13,11 @@ module accepts, in order of attempts:
 5. otherwise the answer itself as CSV lines.
 
 CSV lines: blank lines and fence lines are skipped; a line equal to the header (case-insensitive,
-any column order; it may repeat) sets the column order and is not a row. Every other line is
-a candidate row; it is rejected, and counted by reason, when:
+any column order; it may repeat) sets the column order and is not a row, so cells are always
+mapped to columns by name. Rows before any header (or with none) are read in ``order``: the
+column order the prompt showed (the ``study`` prompt puts the target last), by default the
+schema's. A list of row lists is read the same way (a header row inside it sets the order).
+Every other line is a candidate row; it is rejected, and counted by reason, when:
 
 * ``not_a_row``: one cell only (prose, an ellipsis);
 * ``wrong_column_count``: more or fewer cells than columns;
@@ -176,17 +179,26 @@ def _csv_cells(line: str) -> list[str]:
         return [line]
 
 
-def parse_answer(text: str, schema: TableSchema, *, truncated: bool = False, new_level_policy: str = "reject") -> ParseResult:
-    """Parse one answer into canonical valid rows and rejection counts.
+def parse_answer(
+    text: str, schema: TableSchema, *, truncated: bool = False, new_level_policy: str = "reject",
+    order: list[str] | None = None,
+) -> ParseResult:
+    """Parse one answer into canonical valid rows (in schema order) and rejection counts.
 
     ``truncated``: the server reported ``finish_reason == "length"``; an unterminated JSON string
     counts as truncated too. The last line of a truncated answer is rejected as ``truncated``
-    unless the text ended with a newline.
+    unless the text ended with a newline. ``order``: the column order of rows that come without
+    a header (the prompt's order; default the schema's), a permutation of the schema's names.
     """
     v = _Validator(schema, new_level_policy)
     payload, unterminated = extract_payload(text)
     truncated = truncated or unterminated
     names = schema.names
+    if order is None:
+        order = names
+    elif sorted(order) != sorted(names):
+        raise ValueError(f"parse_answer: order must be a permutation of the schema's columns {names}, got {list(order)}")
+    order = list(order)
     folded = {n.casefold(): n for n in names}
     rejected: Counter = Counter()
     good: list[dict] = []
@@ -209,7 +221,6 @@ def parse_answer(text: str, schema: TableSchema, *, truncated: bool = False, new
         body = payload
         last_incomplete = truncated and not body.endswith("\n")
         lines = [ln for ln in body.splitlines() if ln.strip() and not ln.strip().startswith("```")]
-        order = names
         for i, ln in enumerate(lines):
             cells = _csv_cells(ln)
             if len(cells) == len(names) and {c.casefold() for c in cells} == set(folded):
@@ -222,9 +233,10 @@ def parse_answer(text: str, schema: TableSchema, *, truncated: bool = False, new
     elif isinstance(payload, list):
         for item in payload:
             if isinstance(item, list) and len(item) == len(names) and {str(c).strip().casefold() for c in item} == set(folded):
-                continue  # header row inside a list of lists
+                order = [folded[str(c).strip().casefold()] for c in item]  # header row inside a list of lists
+                continue
             if isinstance(item, list) and len(item) == len(names):
-                records.append(dict(zip(names, item)))
+                records.append(dict(zip(order, item)))
             else:
                 records.append(item)
     candidates = len(records) + rejected["truncated"]
