@@ -33,5 +33,6 @@ rule all:
         "results/tables/metrics.parquet",
         "results/tables/summary.csv",
         "results/tables/headline.csv",
+        "results/tables/eps_lower.csv",
         FIGURES,
     default_target: True

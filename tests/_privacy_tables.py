@@ -36,12 +36,14 @@ def load(name: str, max_rows: int = 6000) -> tuple[pd.DataFrame, TableSchema]:
 
 
 def make_split(df: pd.DataFrame, n: int, n_reference: int, seed: int, n_holdout: int | None = None,
-               n_test: int = 200) -> Split:
-    """Disjoint members (n), non_members (n), reference (at most ``n_reference``), holdout, test."""
+               n_test: int = 200, n_non: int | None = None) -> Split:
+    """Disjoint members (n), non_members (``n_non``, default n), reference (at most
+    ``n_reference``), holdout, test."""
     n_holdout = n if n_holdout is None else n_holdout
+    n_non = n if n_non is None else n_non
     idx = np.random.default_rng(seed).permutation(len(df))
-    n_reference = min(n_reference, len(df) - 2 * n - n_holdout - n_test)  # small tables: fewer
-    cuts = np.cumsum([n, n, n_reference, n_holdout, n_test])
+    n_reference = min(n_reference, len(df) - n - n_non - n_holdout - n_test)  # small tables: fewer
+    cuts = np.cumsum([n, n_non, n_reference, n_holdout, n_test])
     if cuts[-1] > len(df):
         raise ValueError(f"table has {len(df)} rows, split needs {cuts[-1]}")
     parts = np.split(idx[: cuts[-1]], cuts[:-1])

@@ -25,14 +25,14 @@ def tagged(arrests):
 @pytest.mark.parametrize("n", [32, 128])
 def test_parts_disjoint_and_sized(tagged, n):
     df, schema = tagged
-    parts = make_split(df, schema, n, 0, reference_size=500)
+    parts = make_split(df, schema, n, 0, reference_size=500)  # 4,000-row pool: both caps fit
     assert set(parts) == set(PARTS)
     ids = {p: row_ids(parts[p]) for p in PARTS}
     for i, a in enumerate(PARTS):
         assert len(ids[a]) == len(parts[a]), f"{a} repeats a row"
         for b in PARTS[i + 1:]:
             assert not ids[a] & ids[b], f"{a} and {b} share rows"
-    assert len(parts["members"]) == n and len(parts["non_members"]) == n
+    assert len(parts["members"]) == n and len(parts["non_members"]) == 1000  # non_member_size default
     assert len(parts["holdout"]) == n  # default: as many as the synthetic rows (n)
     assert len(parts["reference"]) == 500
     assert len(parts["test"]) == min(round(0.2 * len(df)), 1000)
@@ -43,11 +43,38 @@ def test_parts_disjoint_and_sized(tagged, n):
 
 def test_holdout_and_reference_sizes_configurable(tagged):
     df, schema = tagged
-    parts = make_split(df, schema, 32, 1, holdout_size=100, reference_size=10**6)
-    assert len(parts["holdout"]) == 100
-    # reference takes what is left of the pool (capped at reference_size)
-    used = sum(len(parts[p]) for p in PARTS)
-    assert used == len(df)
+    parts = make_split(df, schema, 32, 1, holdout_size=100, non_member_size=200, reference_size=300)
+    assert [len(parts[p]) for p in ("holdout", "non_members", "reference")] == [100, 200, 300]
+
+
+@pytest.mark.parametrize("caps, expect", [((1000, 1000), (1000, 1000)), ((1000, 10**6), (1000, 2868)),
+                                          ((10**6, 10**6), (1934, 1934)), ((100, 10**6), (100, 3768))])
+def test_short_pool_rule_non_members_and_reference_share_what_is_left(tagged, caps, expect):
+    """Pool 4,000 rows; members 32 + holdout 100 leave 3,868. Both caps fit: both drawn. Else
+    each gets up to half, and what one leaves of its half goes to the other (up to its cap)."""
+    df, schema = tagged
+    parts = make_split(df, schema, 32, 1, holdout_size=100, non_member_size=caps[0], reference_size=caps[1])
+    assert (len(parts["non_members"]), len(parts["reference"])) == expect
+    ids = {p: row_ids(parts[p]) for p in PARTS}
+    assert sum(len(v) for v in ids.values()) == len(set().union(*ids.values()))  # still disjoint
+
+
+def test_duplicates_of_members_are_counted_per_part(arrests):
+    """Arrests (8 columns, many repeated rows): parts are disjoint by row, not by content."""
+    from synthrisk.splits import member_duplicates
+
+    df, schema, _ = arrests
+    parts = make_split(df, schema, 32, 0)
+    counts = member_duplicates(parts, schema.names)
+    members = set(map(tuple, parts["members"][schema.names].astype(str).to_numpy()))
+    for p in PARTS:
+        rows = list(map(tuple, parts[p][schema.names].astype(str).to_numpy()))
+        if p == "members":
+            expect = sum(rows.count(r) > 1 for r in rows)
+        else:
+            expect = sum(r in members for r in rows)
+        assert counts[p] == expect, p
+    assert counts["non_members"] > 0 and counts["reference"] > 0  # the issue's measured case
 
 
 def test_stratified(tagged):
@@ -103,7 +130,7 @@ def small_table(rare: int, rows: int = 200) -> tuple[pd.DataFrame, TableSchema]:
 
 
 def test_pool_too_small_names_dataset_and_n():
-    df, schema = small_table(50, rows=100)  # pool of 80 rows < 3 * 32
+    df, schema = small_table(50, rows=80)  # pool of 64 rows < 32 members + 32 holdout + 2
     with pytest.raises(SplitError) as e:
         make_split(df, schema, 32, 0)
     msg = str(e.value)

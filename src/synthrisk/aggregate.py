@@ -5,7 +5,20 @@
 ``summary.csv`` has, per (family, metric, against, model, attack, generator, n), the mean and
 standard deviation of ``value`` across datasets and seeds, the number of values and of NaN
 values (a NaN keeps its row and its reason in ``metrics.parquet``; it is counted here, not
-averaged). Per-column rows (``column`` set) stay in ``metrics.parquet`` only.
+averaged), and a 95% interval for the mean, ``ci_low``/``ci_high``, whose resampling unit is
+named in ``ci_unit``:
+
+* ``dataset`` (two or more datasets): a two-stage cluster bootstrap (:func:`cluster_interval`):
+  datasets are resampled with replacement, then the splits (seeds) within each drawn dataset;
+  the splits of one table share rows and are not independent, so the dataset is the unit;
+* ``seed`` (one dataset, two or more splits): the splits are resampled;
+* empty, with NaN bounds: a single value has no interval.
+
+Per-column rows (``column`` set) stay in ``metrics.parquet`` only.
+
+``eps_lower.csv`` (:func:`eps_table`): per (generator, dataset, n), the empirical lower bound
+on epsilon with the counts of the privacy family's cross-fitted ``selected`` attack pooled
+over seeds (see :mod:`synthrisk.metrics.privacy`).
 
 Generators whose sidecar says their results came from stand-in weights (``info.random_weights``,
 e.g. TabPFN with a random-initialised checkpoint) are renamed ``<name> [random weights]`` so
@@ -15,13 +28,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from synthrisk.io import read_json, read_parquet, sidecar_path, write_parquet
+from synthrisk.io import make_rng, read_json, read_parquet, sidecar_path, write_parquet
 from synthrisk.metrics.base import LONG_COLUMNS
 
 KEYS = ["family", "metric", "against", "model", "attack", "generator", "n"]
 RANDOM_WEIGHTS = " [random weights]"
+BOOTSTRAP = 1000
+LEVEL = 0.95
 
 
 def generator_labels(synthetic_tables: list[str | Path]) -> dict[str, str]:
@@ -43,23 +59,93 @@ def collect(metric_tables: list[str | Path], labels: dict[str, str] | None = Non
     return df.sort_values(["family", "generator", "dataset", "n", "seed", "metric"], kind="stable").reset_index(drop=True)
 
 
+def cluster_interval(values: np.ndarray, datasets: np.ndarray, rng: np.random.Generator,
+                     b: int = BOOTSTRAP, level: float = LEVEL) -> tuple[float, float, str]:
+    """Interval for the mean of ``values`` (one per split) with the dataset as resampling unit.
+
+    Each replicate draws as many datasets as there are, with replacement, and within each drawn
+    dataset resamples its splits with replacement; the replicate is the mean of the values
+    drawn. Percentile interval, widened to contain the mean. Returns (low, high, unit).
+    """
+    ok = np.isfinite(values)
+    values, datasets = values[ok], datasets[ok]
+    if len(values) < 2:
+        return float("nan"), float("nan"), ""
+    groups = [values[datasets == d] for d in pd.unique(datasets)]
+    a = (1 - level) / 2
+    mean = float(values.mean())
+    if len(groups) == 1:
+        x = groups[0]
+        reps = (rng.multinomial(len(x), np.full(len(x), 1 / len(x)), size=b) @ x) / len(x)
+        unit = "seed"
+    else:
+        k = len(groups)
+        pick = rng.multinomial(k, np.full(k, 1 / k), size=b).astype(np.float64)  # b x datasets
+        sums = np.empty((b, k))
+        sizes = np.array([len(x) for x in groups], dtype=np.float64)
+        for j, x in enumerate(groups):  # one within-dataset resample per replicate
+            sums[:, j] = rng.multinomial(len(x), np.full(len(x), 1 / len(x)), size=b) @ x
+        reps = (pick * sums).sum(axis=1) / (pick @ sizes)
+        unit = "dataset"
+    lo, hi = np.quantile(reps, [a, 1 - a])
+    return float(min(lo, mean)), float(max(hi, mean)), unit
+
+
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
     agg = df[df["column"].isna()].copy()
     for k in ("against", "model", "attack"):
         agg[k] = agg[k].fillna("")
-    g = agg.groupby(KEYS, sort=True, dropna=False)["value"]
-    out = pd.DataFrame({
-        "mean": g.mean(),
-        "std": g.std(ddof=1),
-        "count": g.count(),
-        "nan": g.apply(lambda v: int(v.isna().sum())),
-        "datasets": agg.groupby(KEYS, sort=True, dropna=False)["dataset"].nunique(),
-    }).reset_index()
-    return out
+    rows = []
+    for key, g in agg.groupby(KEYS, sort=True, dropna=False):
+        v = g["value"].to_numpy(dtype=np.float64)
+        rng = make_rng(0, "summary", *[str(x) for x in key])
+        lo, hi, unit = cluster_interval(v, g["dataset"].to_numpy(dtype=object), rng)
+        fin = v[np.isfinite(v)]
+        rows.append({
+            **dict(zip(KEYS, key)),
+            "mean": float(fin.mean()) if len(fin) else float("nan"),
+            "std": float(fin.std(ddof=1)) if len(fin) > 1 else float("nan"),
+            "ci_low": lo, "ci_high": hi, "ci_unit": unit,
+            "count": int(len(fin)), "nan": int(len(v) - len(fin)),
+            "datasets": int(g["dataset"].nunique()),
+        })
+    cols = KEYS + ["mean", "std", "ci_low", "ci_high", "ci_unit", "count", "nan", "datasets"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def eps_table(df: pd.DataFrame, confidence: float = LEVEL) -> pd.DataFrame:
+    """Empirical epsilon lower bounds per (generator, dataset, n), counts pooled over seeds.
+
+    Pooling is sound: each split's rule (attack and threshold chosen on one fold, counted on the
+    other) is a fixed test, and the DP inequalities are linear in the rates, so they hold for
+    the average rates of several tests as for one.
+    """
+    from synthrisk.metrics.roc import eps_lower_bound
+
+    want = {"eps_tp": "tp", "eps_fp": "fp", "eps_members": "members", "eps_non_members": "non_members"}
+    sel = df[(df.family == "privacy") & df.metric.isin(list(want)) & (df.attack == "selected")]
+    cols = ["generator", "dataset", "n", "metric", "value", "seeds", "members", "non_members", "tp", "fp",
+            "tpr", "fpr", "confidence", "delta"]
+    if sel.empty:
+        return pd.DataFrame(columns=cols)
+    wide = sel.pivot_table(index=["generator", "dataset", "n", "seed"], columns="metric", values="value",
+                           aggfunc="first").rename(columns=want).dropna()
+    pooled = wide.groupby(level=["generator", "dataset", "n"]).agg(
+        seeds=("tp", "size"), members=("members", "sum"), non_members=("non_members", "sum"),
+        tp=("tp", "sum"), fp=("fp", "sum")).reset_index()
+    pooled["tpr"] = pooled.tp / pooled.members
+    pooled["fpr"] = pooled.fp / pooled.non_members
+    pooled["value"] = eps_lower_bound(pooled.tp, pooled.fp, pooled.members, pooled.non_members, confidence)
+    pooled["metric"] = "eps_lower"
+    pooled["confidence"] = confidence
+    pooled["delta"] = 0.0
+    for c in ("seeds", "members", "non_members", "tp", "fp"):
+        pooled[c] = pooled[c].astype(np.int64)
+    return pooled[cols]
 
 
 def write_tables(metric_tables: list[str], synthetic_tables: list[str], out_parquet: str, out_csv: str,
-                 out_headline: str | None = None) -> pd.DataFrame:
+                 out_headline: str | None = None, out_eps: str | None = None) -> pd.DataFrame:
     df = collect(metric_tables, generator_labels(synthetic_tables))
     write_parquet(df, out_parquet)
     summ = summarise(df)
@@ -67,30 +153,46 @@ def write_tables(metric_tables: list[str], synthetic_tables: list[str], out_parq
     summ.to_csv(out_csv, index=False, float_format="%.6g")
     if out_headline:
         headline(summ).to_csv(out_headline, index=False, float_format="%.4g")
+    if out_eps:
+        eps_table(df).to_csv(out_eps, index=False, float_format="%.6g")
     return summ
 
 
-def headline(summary: pd.DataFrame) -> pd.DataFrame:
-    """The study's headline numbers per generator and n, one row each (``headline.csv``):
-    shape and trend against unseen real rows, mean TSTR AUC, worst-case MIA AUC and TPR at 1% FPR
-    (means across datasets and seeds)."""
-    want = {
-        ("fidelity", "shape", "test"): "shape_vs_test",
-        ("fidelity", "trend", "test"): "trend_vs_test",
-        ("utility", "tstr_auc", ""): "tstr_auc",
-        ("privacy", "auc", ""): "worst_auc",
-        ("privacy", "tpr_at_fpr_0.01", ""): "worst_tpr@1%fpr",
-    }
-    rows = []
-    for (fam, met, against), label in want.items():
-        sel = summary[(summary.family == fam) & (summary.metric == met) & (summary.against.fillna("") == against)]
-        if fam == "utility":
-            sel = sel[sel.model == "mean"]
-        if fam == "privacy":
-            sel = sel[sel.attack == "worst"]
-        rows.append(sel.assign(col=label)[["generator", "n", "col", "mean"]])
-    if not rows:
-        return pd.DataFrame()
-    long = pd.concat(rows)
-    return long.pivot_table(index=["generator", "n"], columns="col", values="mean").reset_index()
+#: headline columns: (family, metric, against, model, attack) -> column name; privacy columns
+#: also get ``<name>_ci_low``/``<name>_ci_high`` (dataset as resampling unit)
+HEADLINE = {
+    ("fidelity", "shape", "test", "", ""): "shape_vs_test",
+    ("fidelity", "trend", "test", "", ""): "trend_vs_test",
+    ("utility", "tstr_auc", "", "mean", ""): "tstr_auc",
+    ("privacy", "auc", "", "", "worst"): "worst_auc",
+    ("privacy", "auc", "", "", "worst_all"): "worst_all_auc",
+    ("privacy", "auc", "", "", "selected"): "selected_auc",
+    ("privacy", "tpr_at_fpr_0.01", "", "", "worst"): "worst_tpr@1%fpr",
+    ("privacy", "tpr_at_fpr_0.01", "", "", "selected"): "selected_tpr@1%fpr",
+}
 
+
+def headline(summary: pd.DataFrame) -> pd.DataFrame:
+    """The study's headline numbers per generator and n, one row each (``headline.csv``).
+
+    Means across datasets and seeds of: shape and trend against unseen real rows, mean TSTR AUC,
+    and the membership-inference worst cases (:mod:`synthrisk.metrics.privacy`): ``worst_*`` is
+    the study's (max over its ten attacks, biased upwards), ``worst_all_*`` the max over every
+    attack that ran, ``selected_*`` the unbiased cross-fitted one. Privacy columns carry their
+    95% interval with the dataset as resampling unit.
+    """
+    out = None
+    s = summary.copy()
+    for k in ("against", "model", "attack"):
+        s[k] = s[k].fillna("")
+    for (fam, met, against, model, attack), label in HEADLINE.items():
+        sel = s[(s.family == fam) & (s.metric == met) & (s.against == against) & (s.model == model)
+                & (s.attack == attack)]
+        cols = {"mean": label}
+        if fam == "privacy":
+            cols.update({"ci_low": f"{label}_ci_low", "ci_high": f"{label}_ci_high"})
+        part = sel[["generator", "n", *cols]].rename(columns=cols)
+        out = part if out is None else out.merge(part, on=["generator", "n"], how="outer")
+    if out is None or out.empty:
+        return pd.DataFrame()
+    return out.sort_values(["generator", "n"], kind="stable").reset_index(drop=True)

@@ -39,12 +39,12 @@ def prepare_dataset(name: str, spec: dict, data_defaults: dict, out_table: str, 
 
 def make_split(table: str, schema_json: str, n: int, seed: int, split_params: dict, holdout_size: int,
                out_dir: str) -> None:
-    from synthrisk.splits import PARTS
+    from synthrisk.splits import PARTS, member_duplicates
     from synthrisk.splits import make_split as _make_split
 
     schema = TableSchema.load(schema_json)
     df = read_parquet(table)
-    keys = ("reference_size", "test_fraction", "test_size", "split_seed")
+    keys = ("non_member_size", "reference_size", "test_fraction", "test_size", "split_seed")
     parts = _make_split(df, schema, int(n), int(seed), holdout_size=int(holdout_size),
                         **{k: split_params[k] for k in keys if k in split_params})
     out = Path(out_dir)
@@ -55,6 +55,8 @@ def make_split(table: str, schema_json: str, n: int, seed: int, split_params: di
             "dataset": schema.name, "n": int(n), "seed": int(seed), "params": split_params,
             "holdout_size": int(holdout_size),
             "rows": {p: len(parts[p]) for p in PARTS},
+            # rows of each part identical (all columns) to a member; members: members with a twin
+            "identical_to_member": member_duplicates(parts, schema.names),
             "class_counts": {p: parts[p][schema.target].value_counts().sort_index().to_dict() for p in PARTS},
             "versions": versions(),
         },

@@ -29,8 +29,8 @@ GENERATOR_EXTRA = {
     "smote": ("synthrisk.splits",),
 }
 FAMILY_EXTRA = {
-    "privacy": ("synthrisk.attacks", "synthrisk.encoding"),
-    "diversity": ("synthrisk.encoding",),
+    "privacy": ("synthrisk.attacks", "synthrisk.encoding", "synthrisk.metrics.roc", "synthrisk.splits"),
+    "diversity": ("synthrisk.attacks", "synthrisk.encoding", "synthrisk.splits"),
     "utility": ("synthrisk.encoding",),
 }
 

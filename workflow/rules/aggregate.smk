@@ -11,10 +11,11 @@ rule aggregate:
         table="results/tables/metrics.parquet",
         summary="results/tables/summary.csv",
         headline="results/tables/headline.csv",
+        eps="results/tables/eps_lower.csv",
     params:
         # with only_generators: the other generators' existing files, read but never rebuilt
         others=PLAN.other_existing(),
-        code=fingerprint("synthrisk.aggregate", "synthrisk.metrics.base"),
+        code=fingerprint("synthrisk.aggregate", "synthrisk.metrics.base", "synthrisk.metrics.roc"),
     log:
         "results/logs/aggregate.log",
     script:

@@ -47,6 +47,12 @@ ATTACKS = Registry(
     },
 )
 
+#: the study's ten Synth-MIA attacks (its ``get_attackers()``), the set of the ``worst`` case.
+#: ``levatt`` and any attack added later count only in ``worst_all``. Defaults follow Synth-MIA's
+#: (each module says where it differs and why).
+STUDY_ATTACKS = ("dcr", "dcr_diff", "domias", "density", "mc", "local_neighbourhood", "dpi", "gen_lra", "logan",
+                 "classifier")
+
 PROTOCOLS = ("default", "paper")
 
 
@@ -92,11 +98,13 @@ def prepare(split, synthetic: pd.DataFrame, schema: TableSchema, protocol: str =
     """Build the shared attack input of one split.
 
     ``protocol="default"``: members, non-members and reference are the split's own parts.
-    ``protocol="paper"`` (the original study): the seed rows (``split.members``, which the
-    generator was trained on) are cut in two halves by position, the first half being the
-    members and the second the reference, and the whole ``split.test`` is the non-members.
-    The split's rows are already in random order, so the positional cut is a random one and
-    needs no RNG.
+    ``protocol="paper"`` (the study's, its ``train_test_split(seed_rows, test_size=0.5,
+    random_state=42, shuffle=True)``): the seed rows (``split.members``, which the generator
+    was trained on) are shuffled and cut in two halves, ``floor(n/2)`` members and the rest
+    reference, and the whole ``split.test`` is the non-members. The shuffle is seeded by the
+    split's own content (:func:`paper_halves`), so every generator scored on a split is
+    attacked on the same halves; the study's exact permutation (sklearn's, on its own row
+    order) cannot be reproduced and is not needed.
 
     The synthetic table is conformed to the schema first, so a missing column or an unknown
     category level raises :class:`~synthrisk.schema.SchemaError` naming the column.
@@ -110,8 +118,8 @@ def prepare(split, synthetic: pd.DataFrame, schema: TableSchema, protocol: str =
         mem, non, ref = split.members, split.non_members, split.reference
     else:
         seed = split.members.reset_index(drop=True)
-        half = len(seed) // 2
-        mem, ref, non = seed.iloc[:half], seed.iloc[half:], split.test
+        mem_idx, ref_idx = paper_halves(seed, schema)
+        mem, ref, non = seed.iloc[mem_idx], seed.iloc[ref_idx], split.test
     mem = schema.conform(mem, who="members")
     non = schema.conform(non, who="non_members")
     ref = schema.conform(ref, who="reference")
@@ -134,6 +142,35 @@ def prepare(split, synthetic: pd.DataFrame, schema: TableSchema, protocol: str =
     )
 
 
+def paper_halves(seed_rows: pd.DataFrame, schema: TableSchema) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the paper protocol's member and reference halves of the seed rows.
+
+    A random half, from a stream seeded by a hash of the seed rows' content (the split's
+    identity): the same for every generator and rerun, independent for every split.
+    """
+    from synthrisk.io import make_rng
+    from synthrisk.splits import row_keys
+
+    digest = int(row_keys(seed_rows, schema.names).astype(np.uint64).sum() % np.uint64(2**32))
+    perm = make_rng(digest, "paper-protocol-halves", len(seed_rows)).permutation(len(seed_rows))
+    half = len(seed_rows) // 2
+    return np.sort(perm[:half]), np.sort(perm[half:])
+
+
+def note(data: "AttackData", text: str) -> None:
+    """Record a remark about how the running attack ran on this split (e.g. a documented
+    fallback); :mod:`synthrisk.metrics.privacy` writes it into the ``reason`` of its rows."""
+    notes = data._cache.setdefault("notes", {}).setdefault(data._cache.get("running", "?"), [])
+    if text not in notes:
+        notes.append(text)
+
+
+def notes_of(data: "AttackData", attack: str) -> str | None:
+    """The remarks recorded while ``attack`` ran, joined, or None."""
+    got = data._cache.get("notes", {}).get(attack)
+    return "; ".join(got) if got else None
+
+
 _CONTROLLER: list = []
 
 
@@ -154,8 +191,12 @@ def run_attack(name: str, data: AttackData, rng: np.random.Generator, **params) 
     runs many jobs side by side, where multi-threaded BLAS is many times slower.
     """
     fn = ATTACKS.get(name)
-    with single_thread():
-        scores = np.asarray(fn(data, rng, **params), dtype=np.float64)
+    data._cache["running"] = name
+    try:
+        with single_thread():
+            scores = np.asarray(fn(data, rng, **params), dtype=np.float64)
+    finally:
+        data._cache.pop("running", None)
     n = len(data.members) + len(data.non_members)
     if scores.shape != (n,):
         raise ValueError(f"attack {name!r} returned shape {scores.shape}, expected ({n},)")

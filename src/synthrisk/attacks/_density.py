@@ -1,51 +1,50 @@
-"""Regularised Gaussian kernel density estimates for the density-based attacks.
+"""Gaussian kernel density estimates for the density-based attacks (density, DOMIAS, Gen-LRA).
 
-Why not :class:`scipy.stats.gaussian_kde`: with 32-128 one-hot encoded rows the sample
-covariance is singular (the rows span fewer dimensions than there are columns), and SciPy's
-KDE crashes. We keep the Gaussian KDE but regularise its kernel covariance:
+The study ran Synth-MIA, whose KDE attacks use :class:`scipy.stats.gaussian_kde` with
+``bw_method="silverman"``. :class:`KDE` is that estimator, written out so the attacks can work
+in log space and Gen-LRA can use a closed form:
 
-* the kernel shape is the **Ledoit-Wolf shrinkage covariance** of the attacker's pooled data
-  (synthetic + reference rows), which is always positive definite (it shrinks towards a
-  multiple of the identity), plus a 1e-6 ridge for the all-constant corner case;
-* one shape is shared by every KDE of a split, so density ratios compare like with like;
-* the bandwidth factor is Scott's rule ``m ** (-1 / (d + 4))`` for a KDE on ``m`` rows in
-  ``d`` dimensions, as in SciPy.
+* kernel covariance ``h**2 * S``, with ``S`` the sample covariance of the KDE's own rows
+  (``ddof=1``, as SciPy) and ``h`` Silverman's factor ``(m (d + 2) / 4) ** (-1 / (d + 4))``
+  for ``m`` rows in ``d`` dimensions (``bw_method="scott"``: ``m ** (-1 / (d + 4))``; a number:
+  that factor);
+* densities are evaluated in the space whitened by the Cholesky factor of ``S``, in blocks,
+  with a log-sum-exp, so they never underflow to ``-inf`` (SciPy's ``evaluate`` does; the
+  attacks' scores are its logarithms, which rank the targets the same way).
 
-Densities are evaluated in the whitened space (Cholesky factor of the shape), in blocks, with
-a log-sum-exp, so they never underflow to ``-inf``.
+**Documented fallback.** SciPy's KDE raises ``LinAlgError`` when ``S`` is singular, which it is
+whenever the rows span fewer dimensions than the encoding has: on every table with a
+categorical column (its one-hot columns sum to one), and whenever ``m <= d``. We treat a
+Cholesky pivot at rounding level (condition number above 1e12) as singular too, where
+SciPy would go on with a meaningless kernel. Synth-MIA's
+attack then fails on that split. We instead replace ``S`` by the Ledoit-Wolf shrinkage
+covariance of the same rows (always positive definite: it shrinks towards a multiple of the
+identity; a 1e-6 ridge covers all-constant data), keep Silverman's factor, and record the
+fallback in the ``reason`` of the attack's rows (:func:`synthrisk.attacks.note`).
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import cho_factor, solve_triangular
+from scipy.linalg import LinAlgError, cholesky, solve_triangular
 from scipy.special import logsumexp
 from sklearn.covariance import LedoitWolf
 
 BLOCK = 2048
+BW_METHODS = ("silverman", "scott")
 
 
-class Whitener:
-    """Affine map ``x -> L^{-1} (x - mu)`` with ``L L^T`` the shrunk covariance."""
-
-    def fit(self, x: np.ndarray) -> "Whitener":
-        x = np.asarray(x, dtype=np.float64)
-        self.mu = x.mean(axis=0)
-        if x.shape[0] < 2:
-            cov = np.eye(x.shape[1])
-        else:
-            cov = LedoitWolf(assume_centered=False).fit(x).covariance_
-        cov = cov + 1e-6 * np.eye(x.shape[1])
-        c, _ = cho_factor(cov, lower=True)
-        self.L = np.tril(c)
-        self.logdet = 2.0 * float(np.log(np.diag(self.L)).sum())
-        return self
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        return solve_triangular(self.L, (np.asarray(x, dtype=np.float64) - self.mu).T, lower=True).T
-
-
-def scott_factor(m: int, d: int) -> float:
-    return float(m) ** (-1.0 / (d + 4))
+def bandwidth_factor(bw_method: str | float, m: int, d: int) -> float:
+    """SciPy's bandwidth factor for ``m`` rows in ``d`` dimensions."""
+    if isinstance(bw_method, str):
+        if bw_method == "silverman":
+            return float((m * (d + 2) / 4.0) ** (-1.0 / (d + 4)))
+        if bw_method == "scott":
+            return float(m ** (-1.0 / (d + 4)))
+        raise ValueError(f"KDE bw_method {bw_method!r} unknown; choose one of {BW_METHODS} or a number")
+    h = float(bw_method)
+    if not h > 0:
+        raise ValueError(f"KDE bandwidth factor must be > 0, got {bw_method!r}")
+    return h
 
 
 def sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -59,35 +58,59 @@ def log_kernel_norm(d: int, h: float, logdet: float) -> float:
     return -0.5 * d * np.log(2 * np.pi) - d * np.log(h) - 0.5 * logdet
 
 
-def kde_logpdf(points_w: np.ndarray, data_w: np.ndarray, h: float, logdet: float) -> np.ndarray:
-    """Log density at ``points_w`` of a Gaussian KDE on ``data_w`` (both whitened), bandwidth ``h``."""
-    m, d = data_w.shape
-    out = np.empty(len(points_w))
-    for s in range(0, len(points_w), BLOCK):
-        q = points_w[s : s + BLOCK]
-        out[s : s + BLOCK] = logsumexp(-0.5 * sq_dists(q, data_w) / h**2, axis=1)
-    return out - np.log(m) + log_kernel_norm(d, h, logdet)
-
-
 class KDE:
-    """A Gaussian KDE on ``data`` with a shared :class:`Whitener` and Scott bandwidth."""
+    """Gaussian KDE on ``data`` (rows), as ``scipy.stats.gaussian_kde(data.T, bw_method)``.
 
-    def __init__(self, data: np.ndarray, whitener: Whitener, bandwidth: float | None = None):
+    ``fallback`` is True when the sample covariance was singular and the Ledoit-Wolf one was
+    used (see the module docstring); ``why`` then says so.
+    """
+
+    def __init__(self, data: np.ndarray, bw_method: str | float = "silverman", who: str = "KDE"):
+        data = np.asarray(data, dtype=np.float64)
         if len(data) == 0:
-            raise ValueError("KDE on an empty table")
-        self.w = whitener
-        self.data_w = whitener.transform(data)
-        m, d = self.data_w.shape
-        self.h = float(bandwidth) if bandwidth is not None else scott_factor(m, d)
-        if not self.h > 0:
-            raise ValueError(f"KDE bandwidth must be > 0, got {bandwidth!r}")
+            raise ValueError(f"{who}: KDE on an empty table")
+        m, d = data.shape
+        self.h = bandwidth_factor(bw_method, m, d)
+        self.fallback, self.why = False, None
+        cov = np.cov(data, rowvar=False, ddof=1).reshape(d, d) if m > 1 else np.zeros((d, d))
+        try:
+            L = cholesky(cov, lower=True)
+            dg = np.diag(L)
+            if not np.all(np.isfinite(L)) or dg.min() <= 0 or (dg.min() / dg.max()) ** 2 < 1e-12:
+                raise LinAlgError("numerically singular")  # a pivot at rounding level is singular
+        except (LinAlgError, ValueError):
+            shrunk = LedoitWolf(assume_centered=False).fit(data).covariance_ if m > 1 else np.zeros((d, d))
+            L = cholesky(shrunk + 1e-6 * np.eye(d), lower=True)
+            self.fallback = True
+            self.why = (f"{who}: the sample covariance of its {m} rows in {d} encoded dimensions is singular "
+                        f"(SciPy's gaussian_kde fails); Ledoit-Wolf shrinkage covariance used")
+        self.L = L
+        self.logdet = 2.0 * float(np.log(np.diag(L)).sum())
+        self.data_w = self.whiten(data)
+
+    def whiten(self, x: np.ndarray) -> np.ndarray:
+        return solve_triangular(self.L, np.asarray(x, dtype=np.float64).T, lower=True).T
+
+    def log_kernel(self, sq_dist_w: np.ndarray) -> np.ndarray:
+        """Log kernel value for squared distances measured in the whitened space."""
+        d = self.data_w.shape[1]
+        return -0.5 * sq_dist_w / self.h**2 + log_kernel_norm(d, self.h, self.logdet)
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
-        return kde_logpdf(self.w.transform(x), self.data_w, self.h, self.w.logdet)
+        xw = self.whiten(x)
+        m = len(self.data_w)
+        out = np.empty(len(xw))
+        for s in range(0, len(xw), BLOCK):
+            out[s : s + BLOCK] = logsumexp(-0.5 * sq_dists(xw[s : s + BLOCK], self.data_w) / self.h**2, axis=1)
+        d = self.data_w.shape[1]
+        return out - np.log(m) + log_kernel_norm(d, self.h, self.logdet)
 
 
-def attacker_whitener(data) -> Whitener:
-    """The split's shared kernel shape: fitted on synthetic + reference rows (cached)."""
-    if "whitener" not in data._cache:
-        data._cache["whitener"] = Whitener().fit(np.vstack([data.synthetic, data.reference]))
-    return data._cache["whitener"]
+def fitted(data, rows: np.ndarray, bw_method: str | float, who: str) -> KDE:
+    """A KDE on ``rows``; a fallback is noted on the running attack's rows."""
+    from synthrisk.attacks import note
+
+    kde = KDE(rows, bw_method, who=who)
+    if kde.fallback:
+        note(data, kde.why)
+    return kde

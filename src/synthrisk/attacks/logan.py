@@ -1,5 +1,14 @@
 """LOGAN (Hayes et al. 2019), no-box variant: an MLP tells synthetic from reference rows.
 
+**Our variant, not Synth-MIA's.** The study's LOGAN (Synth-MIA; the copy in the first author's
+``tabular-fe-synth-research`` and the current release alike) builds its training set as the
+first ``num`` synthetic rows (label 1) followed by ``num`` reference rows (label 0), but draws
+every batch with ``np.random.choice(num, batch_size)``, i.e. from the synthetic half only: the
+network never sees a reference row, so its scores carry no contrast between synthetic data and
+the population. Reproducing that defect would add a near-chance attack to the worst case, so
+``logan`` here trains a real discriminator, as below. It still counts among the study's ten
+attacks in ``worst``.
+
 An MLP (scikit-learn, ReLU) is trained with label 1 for synthetic and 0 for reference
 rows; a target's score is its predicted probability of being synthetic. Choices: the two
 classes are balanced with sample weights; at most ``max_reference`` reference rows (random

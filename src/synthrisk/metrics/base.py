@@ -12,9 +12,11 @@ from synthrisk.io import read_parquet
 from synthrisk.schema import TableSchema
 
 ID_COLUMNS = ["generator", "dataset", "n", "seed", "family"]
-#: every metric file has exactly these columns, in this order
-LONG_COLUMNS = ID_COLUMNS + ["metric", "value", "against", "column", "model", "attack", "reason"]
+#: every metric file has exactly these columns, in this order. ``ci_low``/``ci_high``: the
+#: value's interval where the family gives one (privacy: 95%, bootstrap over targets), else NaN
+LONG_COLUMNS = ID_COLUMNS + ["metric", "value", "ci_low", "ci_high", "against", "column", "model", "attack", "reason"]
 OPTIONAL = ("against", "column", "model", "attack", "reason")
+INTERVAL = ("ci_low", "ci_high")
 
 SPLIT_PARTS = ("members", "non_members", "reference", "test", "holdout")
 
@@ -36,10 +38,14 @@ class Split:
 
 
 def row(metric: str, value, **extra) -> dict:
-    """One long row. A value that is None/NaN must carry a ``reason``."""
+    """One long row. A value that is None/NaN must carry a ``reason``; an interval, if given,
+    must contain the value."""
     v = float("nan") if value is None else float(value)
     if math.isnan(v) and not extra.get("reason"):
         raise ValueError(f"metric {metric!r} is NaN without a reason")
+    lo, hi = extra.get("ci_low"), extra.get("ci_high")
+    if lo is not None and hi is not None and not math.isnan(v) and not (lo - 1e-12 <= v <= hi + 1e-12):
+        raise ValueError(f"metric {metric!r}: value {v} outside its interval [{lo}, {hi}]")
     return {"metric": metric, "value": v, **extra}
 
 
@@ -53,7 +59,7 @@ def long_frame(rows: list[dict], *, generator: str, dataset: str, n: int, seed: 
         unknown = set(r) - set(LONG_COLUMNS)
         if unknown:
             raise ValueError(f"{family}: unknown long-table column(s) {sorted(unknown)}")
-    df = pd.DataFrame(rows, columns=["metric", "value", *OPTIONAL])
+    df = pd.DataFrame(rows, columns=["metric", "value", *INTERVAL, *OPTIONAL])
     df.insert(0, "family", family)
     df.insert(0, "seed", int(seed))
     df.insert(0, "n", int(n))
@@ -61,7 +67,8 @@ def long_frame(rows: list[dict], *, generator: str, dataset: str, n: int, seed: 
     df.insert(0, "generator", generator)
     df["n"] = df["n"].astype(np.int64)
     df["seed"] = df["seed"].astype(np.int64)
-    df["value"] = df["value"].astype(np.float64)
+    for c in ("value", *INTERVAL):
+        df[c] = df[c].astype(np.float64)
     for c in OPTIONAL:
         df[c] = df[c].astype(object).where(df[c].notna(), None)
     return df[LONG_COLUMNS]

@@ -1,64 +1,99 @@
-"""Privacy family: the membership-inference battery of :mod:`synthrisk.attacks`, scored.
+"""Privacy family: the membership-inference battery of :mod:`synthrisk.attacks`, scored with intervals.
 
-For every attack (``params["attacks"]``, default all of :data:`~synthrisk.attacks.ATTACKS`)
-one long row per score, with ``attack`` set:
+Targets are the split's members (label 1) and non-members (label 0; 1,000 by default, see
+:mod:`synthrisk.splits`). Every row carries ``ci_low``/``ci_high``, a 95% interval (level:
+``confidence``) from a **stratified bootstrap over targets**: members and non-members are
+resampled separately, ``bootstrap`` times (default 200) with the family's seeded rng, and every
+attack is scored on the same resamples, so the worst cases are bootstrapped jointly. Intervals
+are percentile intervals of the replicates, widened to contain the point estimate where they
+do not (possible for a maximum). Counts (``rare_n_*``, ``eps_*``) are exact: their interval is
+the value itself. All of it is vectorised (:mod:`synthrisk.metrics.roc`).
 
-* ``auc``: ROC AUC over members (1) vs non-members (0), ties counted as half (Mann-Whitney).
-* ``tpr_at_fpr_<f>`` for f in 0, 0.001, 0.01, 0.1: TPR read off the ROC curve. Points with
-  the same FPR are merged keeping the highest TPR, then the curve is interpolated linearly
-  between its points (the TPR a randomised mix of two thresholds achieves). At f = 0 this is
-  the largest TPR reached with no false positive. With n non-members the FPR steps by 1/n,
-  so at small n the 0.001 and 0.01 values are interpolations between FPR 0 and 1/n.
-* ``auc_rare``: AUC over *rare* targets (the study's rare-class leakage). Rarity is defined
-  on the real seed rows (``split.members``, the generator's training rows, in both
-  protocols): per numerical column, 10 equal-width bins over the seed rows' range; bins with
-  under 5% of the seed rows are rare, and if no non-empty bin is, the least-populated one(s)
-  (all ties) are. Empty bins count as rare (0% of the seed rows), so a non-member in a gap of
-  the seed rows is rare; values outside the seed range fall into the end bins. A target is
-  rare if any numerical value falls in a rare bin. Constant columns are skipped (one bin
-  holds everything, which is not rarity).
-* ``auc_rare_categorical`` (extension): the same with categorical levels held by under 5% of
-  the seed rows (levels absent from the seed rows included); target column excluded.
-* ``auc_rarest_class`` (extension): AUC over targets whose target value is the class with
-  the fewest seed rows (among classes present in the targets); ``column`` names it as
-  ``"<target>=<class>"``.
+Per attack (``params["attacks"]``, default all of :data:`~synthrisk.attacks.ATTACKS`), rows
+with ``attack`` set:
+
+* ``auc``: ROC AUC, ties counted as half (Mann-Whitney).
+* ``tpr_at_fpr_<f>`` for f in 0, 0.001, 0.01, 0.1: measured, not interpolated: the TPR of the
+  best threshold with FPR at most f on the empirical ROC curve (:func:`synthrisk.metrics.roc.tpr_at_fpr`).
+  Reported only when the non-members resolve it (at least 1/f of them: 1,000 for 0.001); else
+  a NaN row with that reason. f = 0 (no false positive at all) is always reported.
+* ``auc_rare``: AUC over *rare* targets, the study's rule exactly (its ``compute_rare_masks``,
+  see :func:`rare_study`), with ``rare_n_members`` and ``rare_n_non_members`` rows (one each,
+  no attack) beside it.
+* Extensions, named apart from the study's: ``auc_rare_gaps`` (the earlier rule of this
+  project: empty seed bins count as rare and out-of-range values are clipped into the end
+  bins, :func:`rare_numerical`), ``auc_rare_categorical`` (levels held by under 5% of the seed
+  rows), ``auc_rarest_class`` (targets of the class with the fewest seed rows; ``column``
+  names it as ``"<target>=<class>"``).
 
 Any AUC restricted to a subset is NaN with a reason unless the subset holds both labels.
-Worst case: rows with ``attack="worst"``, the maximum over attacks of each score; the
-winning attack is named in ``reason`` (``"max over attacks: <name>"``, ties: first in
-name order), and ``column`` is kept empty so the rows count as aggregate rows.
+
+**Worst cases** (each metric separately, as the study: the worst TPR can come from another
+attack than the worst AUC), rows with ``attack`` set to:
+
+* ``worst``: the maximum over the study's ten attacks (:data:`~synthrisk.attacks.STUDY_ATTACKS`,
+  with Synth-MIA's default hyperparameters; :mod:`synthrisk.attacks`). This is the study's
+  number, and like any maximum over attacks chosen on the targets it is reported on, it is
+  biased upwards (the holdout control scores above 0.5).
+* ``worst_all``: the maximum over every attack that ran (``levatt`` and any added attack).
+* ``selected``: unbiased, by cross-fitting. The targets are split into two folds
+  (stratified on membership, seeded); the attack with the highest AUC on one fold is scored
+  on the other, both ways, and the two scores are averaged. Candidates: every attack that
+  ran. Its interval bootstraps the evaluation folds with the choice held fixed. TPR values
+  need 1/f non-members *per fold*. ``reason`` names the attacks chosen.
+
+The ``reason`` of a winning row names the attack; a value row's ``reason`` may also carry an
+attack's remark (e.g. a documented KDE fallback, :mod:`synthrisk.attacks._density`).
+
+**Empirical epsilon** (attack ``selected``): on each fold, the selected attack's threshold
+that maximises the lower bound below on that fold is applied to the other fold, and the
+flagged targets are counted: ``eps_tp`` of ``eps_members`` members and ``eps_fp`` of
+``eps_non_members`` non-members (both folds together). ``eps_lower`` is the 95% lower bound on
+epsilon (delta = 0) from these counts with one-sided Clopper-Pearson bounds
+(:func:`synthrisk.metrics.roc.eps_lower_bound`); :mod:`synthrisk.aggregate` pools the counts
+over seeds per (generator, dataset, n) into ``results/tables/eps_lower.csv``. Caveat: the
+members are a fixed set, not each included with probability 1/2, so this is a
+population-level audit (as TAPAS reports), not a proof that a DP claim is broken.
 
 A failing attack gives NaN rows (every score) with the error as reason; the others still
 run. If the split cannot be prepared at all (e.g. synthetic table missing a column), every
-row of every attack and of ``worst`` is NaN with that reason.
+row is NaN with that reason.
 
 ``params``: ``attacks`` (list of names), ``protocol`` (``"default"`` | ``"paper"``, see
-:func:`synthrisk.attacks.prepare`), ``attack_params`` (``{name: {param: value}}``).
+:func:`synthrisk.attacks.prepare`), ``attack_params`` (``{name: {param: value}}``),
+``bootstrap`` (replicates, default 200), ``confidence`` (default 0.95).
 """
 from __future__ import annotations
 
 import inspect
+import math
 
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from synthrisk.attacks import ATTACKS, prepare, run_attack
+from synthrisk.attacks import ATTACKS, STUDY_ATTACKS, notes_of, prepare, run_attack
 from synthrisk.io import make_rng, stable_int
+from synthrisk.metrics import roc
 from synthrisk.metrics.base import nan_row, row
 from synthrisk.schema import TableSchema
 
 FPRS = (0.0, 0.001, 0.01, 0.1)
 RARE_SHARE = 0.05
 N_BINS = 10
-KNOWN_PARAMS = {"attacks", "protocol", "attack_params"}
+KNOWN_PARAMS = {"attacks", "protocol", "attack_params", "bootstrap", "confidence"}
+SUBSETS = ("auc_rare", "auc_rare_gaps", "auc_rare_categorical", "auc_rarest_class")
+WORST = ("worst", "worst_all", "selected")
+COUNTS = ("rare_n_members", "rare_n_non_members")
+EPS = ("eps_lower", "eps_tp", "eps_members", "eps_fp", "eps_non_members")
+FOLDS = 2
 
 
 class Undefined(ValueError):
     """A score that is not defined on this input; the message is the NaN row's reason."""
 
 
-# ------------------------------------------------------------------ ROC scores
+# ------------------------------------------------------------------ plain scores
 def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """ROC AUC by ranks (ties = 1/2); invariant to row order and monotone transforms."""
     labels = np.asarray(labels).astype(bool)
@@ -69,29 +104,55 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float((r[labels].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ROC curve (FPR, TPR) over all thresholds, from (0, 0) to (1, 1); tied scores move together."""
-    labels = np.asarray(labels).astype(bool)
-    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="mergesort")
-    s, y = np.asarray(scores, dtype=np.float64)[order], labels[order]
-    last = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]  # last index of each tie group
-    tp, fp = np.cumsum(y)[last], np.cumsum(~y)[last]
-    return np.r_[0.0, fp / max(fp[-1], 1)], np.r_[0.0, tp / max(tp[-1], 1)]
-
-
 def tpr_at_fpr(labels: np.ndarray, scores: np.ndarray, fpr: float) -> float:
-    """TPR at ``fpr`` on the ROC curve; see the module docstring for the interpolation."""
+    """Measured TPR at FPR <= ``fpr`` (no interpolation; see :mod:`synthrisk.metrics.roc`)."""
     labels = np.asarray(labels).astype(bool)
     if labels.all() or not labels.any():
         raise Undefined("TPR at FPR needs both labels")
-    f, t = roc_points(labels, scores)
-    last = np.r_[np.nonzero(np.diff(f))[0], len(f) - 1]  # f, t never decrease: the last point
-    return float(np.interp(fpr, f[last], t[last]))   # of an FPR value has its highest TPR
+    s = np.asarray(scores, dtype=np.float64)
+    return float(roc.tpr_at_fpr(s[labels], s[~labels], roc.ones(int(labels.sum())), roc.ones(int((~labels).sum())), fpr)[0])
 
 
 # ------------------------------------------------------------------- rarity
+def rare_study(seed: pd.DataFrame, targets: pd.DataFrame, schema: TableSchema) -> np.ndarray:
+    """The study's rare-target mask (its ``compute_rare_masks``), rule for rule.
+
+    For each numerical column of the schema: ``pandas.cut`` of the real seed rows into 10
+    equal-width bins over their range (right-closed; pandas lowers the first edge by 0.1% of
+    the range so the minimum is inside; ``include_lowest``); empty bins are dropped; bins
+    holding under 5% of the seed rows are rare; if none is, the single least-populated
+    non-empty bin (the lowest such bin on a tie) is. Targets are cut on the same edges; a value
+    outside them falls in no bin and is not rare. A target is rare if any column puts it in a
+    rare bin. Deviation, named: the study cut every numeric column of its CSV (its numeric
+    target included); we cut the schema's numerical columns (our targets are classes).
+    A constant seed column gives one bin holding every row, which the fallback makes rare,
+    exactly as in the study.
+    """
+    mask = np.zeros(len(targets), dtype=bool)
+    for name in schema.numerical:
+        v = pd.to_numeric(seed[name]).astype(np.float64)
+        if v.isna().all():
+            continue
+        cuts = pd.cut(v, bins=N_BINS, include_lowest=True)
+        share = cuts.value_counts(normalize=True, sort=False).sort_index()
+        share = share[share > 0]
+        rare = list(share.index[share < RARE_SHARE])
+        if not rare:
+            rare = [share.index[int(np.argmin(share.to_numpy()))]]
+        t = pd.cut(pd.to_numeric(targets[name]).astype(np.float64), bins=cuts.cat.categories, include_lowest=True)
+        mask |= t.isin(rare).to_numpy()
+    return mask
+
+
 def rare_numerical(seed: pd.DataFrame, targets: pd.DataFrame, schema: TableSchema) -> np.ndarray:
-    """Boolean mask of targets with a numerical value in a rare bin of the seed rows."""
+    """Extension ``auc_rare_gaps``: the project's earlier rule, kept as a named variant.
+
+    Per numerical column, 10 equal-width bins over the seed rows' range (closed on the left);
+    bins with under 5% of the seed rows are rare, **empty bins included** (a target in a gap
+    of the seed rows is rare), and values outside the seed range are clipped into the end
+    bins; if no non-empty bin is sparse, the least-populated ones (all ties) are. Constant
+    columns are skipped.
+    """
     mask = np.zeros(len(targets), dtype=bool)
     for name in schema.numerical:
         v = seed[name].to_numpy(dtype=np.float64)
@@ -100,8 +161,8 @@ def rare_numerical(seed: pd.DataFrame, targets: pd.DataFrame, schema: TableSchem
             continue
         edges = np.linspace(lo, hi, N_BINS + 1)
         counts = np.bincount(_bin(v, edges), minlength=N_BINS)
-        rare = counts < RARE_SHARE * len(v)  # empty bins too: no seed row is there
-        if not (rare & (counts > 0)).any():  # no sparse non-empty bin: take the sparsest
+        rare = counts < RARE_SHARE * len(v)
+        if not (rare & (counts > 0)).any():
             rare |= counts == counts[counts > 0].min()
         mask |= rare[_bin(targets[name].to_numpy(dtype=np.float64), edges)]
     return mask
@@ -132,34 +193,81 @@ def rarest_class(seed: pd.DataFrame, targets: pd.DataFrame, schema: TableSchema)
 
 # ---------------------------------------------------------------- evaluation
 def score_names() -> list[str]:
-    return ["auc"] + [f"tpr_at_fpr_{f:g}" for f in FPRS] + ["auc_rare", "auc_rare_categorical", "auc_rarest_class"]
+    """The metrics each attack (and each worst case) reports."""
+    return ["auc"] + [f"tpr_at_fpr_{f:g}" for f in FPRS] + list(SUBSETS)
 
 
-def _scores(labels, scores, masks: dict) -> list[tuple[str, float | None, str | None]]:
-    """(metric, value, reason) for one attack's scores; value None when undefined."""
-    out = []
+class _Targets:
+    """Labels, subset masks, folds and bootstrap weights of one split's targets."""
 
-    def add(metric, fn):
-        try:
-            out.append((metric, fn(), None))
-        except Undefined as e:
-            out.append((metric, None, str(e)))
+    def __init__(self, labels: np.ndarray, masks: dict[str, np.ndarray], rng: np.random.Generator, b: int):
+        self.m1, self.m0 = labels == 1, labels == 0
+        self.n1, self.n0 = int(self.m1.sum()), int(self.m0.sum())
+        self.masks = masks
+        self.boot1 = roc.bootstrap_weights(rng, self.n1, b)
+        self.boot0 = roc.bootstrap_weights(rng, self.n0, b)
+        # two folds, stratified on membership: a seeded half of the members and of the non-members
+        self.fold1 = np.zeros(self.n1, dtype=int)
+        self.fold0 = np.zeros(self.n0, dtype=int)
+        self.fold1[rng.permutation(self.n1)[: self.n1 // 2]] = 1
+        self.fold0[rng.permutation(self.n0)[: self.n0 // 2]] = 1
 
-    add("auc", lambda: auc(labels, scores))
-    for f in FPRS:
-        add(f"tpr_at_fpr_{f:g}", lambda f=f: tpr_at_fpr(labels, scores, f))
-    for metric, m in masks.items():
+    def weights(self, subset: str | None = None, fold: int | None = None, boot: bool = False):
+        """(w1, w0) for the whole set or a subset/fold; ``boot``: bootstrap rows, else a row of ones."""
+        w1 = self.boot1 if boot else roc.ones(self.n1)
+        w0 = self.boot0 if boot else roc.ones(self.n0)
+        k1, k0 = np.ones(self.n1, bool), np.ones(self.n0, bool)
+        if subset is not None:
+            k1, k0 = k1 & self.masks[subset][self.m1], k0 & self.masks[subset][self.m0]
+        if fold is not None:
+            k1, k0 = k1 & (self.fold1 == fold), k0 & (self.fold0 == fold)
+        return w1 * k1, w0 * k0
 
-        def sub(m=m, metric=metric):
-            if not m.any():
-                raise Undefined(f"{metric}: no target in the subset")
-            try:
-                return auc(labels[m], scores[m])
-            except Undefined as e:
-                raise Undefined(f"{metric}: subset of {int(m.sum())} target(s): {e}") from None
+    def fold_sizes(self, fold: int) -> tuple[int, int]:
+        return int((self.fold1 == fold).sum()), int((self.fold0 == fold).sum())
 
-        add(metric, sub)
-    return out
+
+def _metric_values(t: _Targets, s: np.ndarray, metric: str, fold: int | None, boot: bool) -> np.ndarray:
+    """One metric of the attacks' scores ``s`` (``(attacks, targets)``, target order), on all
+    targets or one fold: ``(attacks, replicates)``."""
+    s1, s0 = s[:, t.m1], s[:, t.m0]
+    if metric == "auc":
+        return roc.auc(s1, s0, *t.weights(None, fold, boot))
+    if metric in SUBSETS:
+        return roc.auc(s1, s0, *t.weights(metric, fold, boot))
+    f = float(metric.removeprefix("tpr_at_fpr_"))
+    return roc.tpr_at_fpr(s1, s0, *t.weights(None, fold, boot), f)
+
+
+def _why_undefined(t: _Targets, metric: str, fold: int | None = None) -> str | None:
+    """Why ``metric`` has no value on these targets (None if it has one)."""
+    if fold is None:
+        n1, n0 = t.n1, t.n0
+        k1, k0 = (int(t.masks[metric][t.m1].sum()), int(t.masks[metric][t.m0].sum())) if metric in SUBSETS else (n1, n0)
+    else:
+        n1, n0 = t.fold_sizes(fold)
+        if metric in SUBSETS:
+            k1 = int((t.masks[metric][t.m1] & (t.fold1 == fold)).sum())
+            k0 = int((t.masks[metric][t.m0] & (t.fold0 == fold)).sum())
+        else:
+            k1, k0 = n1, n0
+    where = "" if fold is None else f" (fold {fold + 1})"
+    if metric.startswith("tpr_at_fpr_"):
+        why = roc.resolvable(n0, float(metric.removeprefix("tpr_at_fpr_")))
+        return why + where + (" per fold" if fold is not None else "") if why else None
+    if k1 == 0 or k0 == 0:
+        sub = f"{metric}: subset of {k1 + k0} target(s)" if metric in SUBSETS else "AUC"
+        return f"{sub}{where} needs both labels; got {k1} member(s) and {k0} non-member(s)"
+    return None
+
+
+def _value_row(metric: str, point: float, reps: np.ndarray, level: float, reason: str | None, **extra) -> dict:
+    lo, hi = roc.percentile_interval(reps, point, level)
+    return row(metric, point, ci_low=lo, ci_high=hi, **({"reason": reason} if reason else {}), **extra)
+
+
+def _exact_row(metric: str, value: float, reason: str, **extra) -> dict:
+    return row(metric, value, ci_low=value, ci_high=value, reason=reason, **extra)
 
 
 def evaluate(synthetic: pd.DataFrame, split, schema: TableSchema, rng: np.random.Generator,
@@ -180,52 +288,160 @@ def evaluate(synthetic: pd.DataFrame, split, schema: TableSchema, rng: np.random
         if set(p) - known:
             raise ValueError(f"privacy: attack {name!r} has no param(s) {sorted(set(p) - known)}; "
                              f"known: {sorted(known)}")
+    b = int(params.get("bootstrap", 200))
+    level = float(params.get("confidence", 0.95))
+    if b < 1 or not 0 < level < 1:
+        raise ValueError(f"privacy: bootstrap must be >= 1 and confidence in (0, 1); got {b}, {level}")
     protocol = params.get("protocol", "default")
     cls_col = f"{schema.target}=?"
 
-    def extra(metric: str, attack: str) -> dict:
-        return {"attack": attack, **({"column": cls_col} if metric == "auc_rarest_class" else {})}
+    def extra(metric: str, attack: str | None) -> dict:
+        return {**({"attack": attack} if attack else {}), **({"column": cls_col} if metric == "auc_rarest_class" else {})}
+
+    def all_nan(reason: str) -> list[dict]:
+        out = [nan_row(m, reason, **extra(m, a)) for a in names + list(WORST) for m in score_names()]
+        out += [nan_row(m, reason) for m in COUNTS] + [nan_row(m, reason, attack="selected") for m in EPS]
+        return out
 
     try:
         data = prepare(split, synthetic, schema, protocol)
     except Exception as e:  # noqa: BLE001 - becomes NaN rows with the reason
-        reason = f"cannot prepare attack data: {type(e).__name__}: {e}"
-        return [nan_row(m, reason, **extra(m, a)) for a in names + ["worst"] for m in score_names()]
+        return all_nan(f"cannot prepare attack data: {type(e).__name__}: {e}")
 
     labels = data.labels
-    seed_rows = split.members
+    seed_rows = split.members  # the real seed rows, in both protocols (as the study)
     tdf = data.targets_df
     cls = rarest_class(seed_rows, tdf, schema)
     cls_col = f"{schema.target}={cls}"
     masks = {
-        "auc_rare": rare_numerical(seed_rows, tdf, schema),
+        "auc_rare": rare_study(seed_rows, tdf, schema),
+        "auc_rare_gaps": rare_numerical(seed_rows, tdf, schema),
         "auc_rare_categorical": rare_categorical(seed_rows, tdf, schema),
         "auc_rarest_class": (tdf[schema.target].astype(str) == cls).to_numpy(),
     }
 
+    base = int(rng.integers(2**31))  # first draw: attack streams as before the intervals existed
+    t = _Targets(labels, masks, make_rng(base, "targets"), b)
     rows: list[dict] = []
-    table: dict[str, dict[str, float]] = {}
-    base = int(rng.integers(2**31))
+    scores: dict[str, np.ndarray] = {}
+    failed: dict[str, str] = {}
     for name in names:
         arng = make_rng(base, stable_int(name))  # own stream per attack, whatever else runs
         try:
-            s = run_attack(name, data, arng, **attack_params.get(name, {}))
+            scores[name] = run_attack(name, data, arng, **attack_params.get(name, {}))
         except Exception as e:  # noqa: BLE001 - one failing attack must not stop the others
-            reason = f"attack {name} failed: {type(e).__name__}: {e}"
-            rows += [nan_row(m, reason, **extra(m, name)) for m in score_names()]
-            continue
-        for metric, value, reason in _scores(labels, s, masks):
-            if value is None:
-                rows.append(nan_row(metric, reason, **extra(metric, name)))
-            else:
-                rows.append(row(metric, value, **extra(metric, name)))
-                table.setdefault(metric, {})[name] = value
+            failed[name] = f"attack {name} failed: {type(e).__name__}: {e}"
 
+    ran = [a for a in names if a in scores]
+    S = np.stack([scores[a] for a in ran]) if ran else np.zeros((0, len(labels)))
+    point: dict[str, dict[str, float]] = {}
+    reps: dict[str, dict[str, np.ndarray]] = {}
+    per_attack: dict[str, list[dict]] = {a: [] for a in names}
     for metric in score_names():
-        vals = table.get(metric, {})
-        if not vals:
-            rows.append(nan_row(metric, "no attack gave a value", **extra(metric, "worst")))
-            continue
-        best = max(sorted(vals), key=lambda a: vals[a])
-        rows.append(row(metric, vals[best], reason=f"max over attacks: {best}", **extra(metric, "worst")))
+        why = _why_undefined(t, metric)
+        if ran and not why:
+            P = _metric_values(t, S, metric, None, False)[:, 0]
+            R = _metric_values(t, S, metric, None, True)
+        for i, a in enumerate(ran):
+            if why:
+                per_attack[a].append(nan_row(metric, why, **extra(metric, a)))
+                continue
+            point.setdefault(metric, {})[a] = float(P[i])
+            reps.setdefault(metric, {})[a] = R[i]
+            per_attack[a].append(_value_row(metric, float(P[i]), R[i], level, notes_of(data, a), **extra(metric, a)))
+    for a in names:
+        rows += per_attack[a] if a in scores else [nan_row(m, failed[a], **extra(m, a)) for m in score_names()]
+
+    n_rare1, n_rare0 = int(masks["auc_rare"][t.m1].sum()), int(masks["auc_rare"][t.m0].sum())
+    rule = "targets in a rare bin of the seed rows (the study's rule, see auc_rare)"
+    rows.append(_exact_row("rare_n_members", n_rare1, f"members among {rule}"))
+    rows.append(_exact_row("rare_n_non_members", n_rare0, f"non-members among {rule}"))
+
+    study = [a for a in names if a in STUDY_ATTACKS]
+    for label, pool in (("worst", study), ("worst_all", names)):
+        for metric in score_names():
+            vals = {a: point.get(metric, {})[a] for a in pool if a in point.get(metric, {})}
+            if not vals:
+                why = _why_undefined(t, metric) or "no attack gave a value"
+                rows.append(nan_row(metric, why, **extra(metric, label)))
+                continue
+            best = max(sorted(vals), key=lambda a: vals[a])
+            r = np.fmax.reduce(np.vstack([reps[metric][a] for a in vals]), axis=0)  # NaN only where all are
+            what = (f"max over the study's attacks ({len(vals)} of {len(STUDY_ATTACKS)} gave a value)"
+                    if label == "worst" else f"max over all attacks ({len(vals)} gave a value)")
+            rows.append(_value_row(metric, vals[best], r, level, f"{what}: {best}", **extra(metric, label)))
+
+    rows += _selected(t, ran, S, level, extra)
+    rows += _eps_rows(t, ran, S, level)
     return rows
+
+
+def _pick(t: _Targets, names: list[str], S: np.ndarray) -> list[int]:
+    """Per fold, the index of the attack with the highest AUC on it (an undefined AUC never wins)."""
+    out = []
+    for k in range(FOLDS):
+        a = _metric_values(t, S, "auc", k, False)[:, 0]
+        out.append(int(np.argmax(np.where(np.isfinite(a), a, -np.inf))))
+    return out
+
+
+def _selected(t: _Targets, names: list[str], S: np.ndarray, level: float, extra) -> list[dict]:
+    """The cross-fitted worst case: chosen on one fold by AUC, scored on the other, averaged.
+
+    The interval is the bootstrap of the two evaluation folds with the choice held fixed: a
+    valid interval for the chosen attacks' performance, since each was chosen on targets
+    disjoint from those it is scored on.
+    """
+    if not names:
+        return [nan_row(m, "no attack gave scores", **extra(m, "selected")) for m in score_names()]
+    pick = _pick(t, names, S)
+    chosen = f"chosen by AUC on fold 1: {names[pick[0]]}, on fold 2: {names[pick[1]]}; each scored on the other fold"
+    out = []
+    for metric in score_names():
+        why = next((w for k in range(FOLDS) if (w := _why_undefined(t, metric, k))), None)
+        if why:
+            out.append(nan_row(metric, why, **extra(metric, "selected")))
+            continue
+        vals, rep = [], []
+        for k in range(FOLDS):
+            s = S[[pick[k]]]  # chosen on fold k, scored on the other fold
+            vals.append(float(_metric_values(t, s, metric, 1 - k, False)[0, 0]))
+            rep.append(_metric_values(t, s, metric, 1 - k, True)[0])
+        v = float(np.mean(vals))
+        if not math.isfinite(v):
+            out.append(nan_row(metric, f"the attack chosen gives no value on a fold ({chosen})",
+                               **extra(metric, "selected")))
+            continue
+        out.append(_value_row(metric, v, np.mean(rep, axis=0), level, chosen, **extra(metric, "selected")))
+    return out
+
+
+def _eps_rows(t: _Targets, names: list[str], S: np.ndarray, level: float) -> list[dict]:
+    """Cross-fitted counts of the selected attack's best threshold and the epsilon lower bound."""
+    if not names or min(t.fold_sizes(0) + t.fold_sizes(1)) == 0:
+        why = "no attack gave scores" if not names else "a fold has no member or no non-member"
+        return [nan_row(m, why, attack="selected") for m in EPS]
+    pick = _pick(t, names, S)
+    tp = fp = n1 = n0 = 0
+    for k in range(FOLDS):
+        s = S[pick[k]]
+        s1, s0 = s[t.m1], s[t.m0]
+        a1, a0 = s1[t.fold1 == k], s0[t.fold0 == k]          # choose the threshold here
+        b1, b0 = s1[t.fold1 != k], s0[t.fold0 != k]          # count there
+        cand = np.unique(np.r_[a1, a0])
+        tp_a = len(a1) - np.searchsorted(np.sort(a1), cand, side="left")  # members scoring >= each candidate
+        fp_a = len(a0) - np.searchsorted(np.sort(a0), cand, side="left")
+        thr = cand[int(np.argmax(roc.eps_lower_bound(tp_a, fp_a, len(a1), len(a0), level)))]
+        tp, fp = tp + int((b1 >= thr).sum()), fp + int((b0 >= thr).sum())
+        n1, n0 = n1 + len(b1), n0 + len(b0)
+    eps = float(roc.eps_lower_bound(tp, fp, n1, n0, level))
+    how = (f"flag 'member' when the score reaches the threshold that maximises the bound on the other fold "
+           f"(attacks {names[pick[0]]}, {names[pick[1]]})")
+    return [
+        _exact_row("eps_lower", eps, f"{level:.0%} lower bound on epsilon (delta = 0), one-sided Clopper-Pearson; "
+                   f"the value is itself a confidence bound; {how}", attack="selected"),
+        _exact_row("eps_tp", tp, f"members flagged; {how}", attack="selected"),
+        _exact_row("eps_members", n1, "members scored (both folds)", attack="selected"),
+        _exact_row("eps_fp", fp, f"non-members flagged; {how}", attack="selected"),
+        _exact_row("eps_non_members", n0, "non-members scored (both folds)", attack="selected"),
+    ]

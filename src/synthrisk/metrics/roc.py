@@ -1,0 +1,134 @@
+"""ROC statistics of membership scores, with bootstrap replicates computed all at once.
+
+Targets are members (label 1) and non-members (label 0); a higher score means "more likely a
+member". Every statistic takes **weights**: ``w1`` (``B x n1``) for the members and ``w0``
+(``B x n0``) for the non-members, one row per replicate. A row of ones is the plain estimate;
+multinomial counts are a bootstrap resample (:func:`bootstrap_weights`); zeros restrict a
+statistic to a subset (rare targets, one cross-fitting fold). So the point estimate, the
+bootstrap and every subset go through the same code, in ``O(B (n0 + n1))`` after one sort.
+
+* :func:`auc`: ROC AUC, ties counted as one half (Mann-Whitney), i.e. the weighted share of
+  (member, non-member) pairs that the score orders correctly.
+* :func:`tpr_at_fpr`: the TPR of the best threshold whose FPR is at most ``f``, read off the
+  empirical ROC curve **without interpolation**: rank the non-members by score; with
+  ``k = floor(f * n0)`` false positives allowed, the threshold sits just above the
+  (k+1)-th highest non-member score, and the value is the share of members strictly above it
+  (ties at the threshold count as negatives, so the FPR never exceeds ``f``). At ``f = 0``
+  that is the share of members above every non-member. The value is *measured* only when
+  ``n0 >= 1/f``; below that (e.g. 0.1% from 32 non-members) :func:`resolvable` says so and the
+  privacy family writes a NaN with that reason instead of an interpolation. ``f = 0`` is a
+  point of every empirical curve (read it as "FPR below 1/n0") and is always reported.
+* :func:`clopper_pearson_upper`, :func:`eps_lower_bound`: the DP-auditing lower bound on epsilon
+  from one decision rule's counts (Kairouz et al. 2015; Jagielski et al. 2020).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import beta as beta_dist
+
+
+def ones(n: int) -> np.ndarray:
+    return np.ones((1, n), dtype=np.float32)
+
+
+def bootstrap_weights(rng: np.random.Generator, n: int, b: int) -> np.ndarray:
+    """``b x n`` multinomial counts: ``b`` resamples of ``n`` items with replacement."""
+    if n == 0:
+        return np.zeros((b, 0))
+    # float32 holds counts exactly (far below 2**24) and halves the memory traffic of the sums
+    return rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(np.float32)
+
+
+def _batched(s1: np.ndarray, s0: np.ndarray):
+    s1, s0 = np.asarray(s1, dtype=np.float64), np.asarray(s0, dtype=np.float64)
+    one = s1.ndim == 1
+    return np.atleast_2d(s1), np.atleast_2d(s0), one
+
+
+def auc(s1: np.ndarray, s0: np.ndarray, w1: np.ndarray, w0: np.ndarray) -> np.ndarray:
+    """Weighted ROC AUC per replicate (NaN where a label has no weight).
+
+    ``s1``/``s0``: scores of members/non-members, ``(n1,)``/``(n0,)`` for one attack (result
+    ``(B,)``) or ``(A, n1)``/``(A, n0)`` for ``A`` attacks at once (result ``(A, B)``).
+    """
+    s1, s0, one = _batched(s1, s0)
+    order = np.argsort(s0, axis=1, kind="mergesort")
+    u = np.take_along_axis(s0, order, axis=1)
+    c = np.cumsum(w0[:, order], axis=2)  # (B, A, n0): non-member weight at or below each rank
+    c = np.concatenate([np.zeros(c.shape[:2] + (1,), dtype=c.dtype), c], axis=2)
+    lo = np.stack([np.searchsorted(u[a], s1[a], side="left") for a in range(len(u))])   # strictly below
+    hi = np.stack([np.searchsorted(u[a], s1[a], side="right") for a in range(len(u))])  # below or tied
+    below_half = 0.5 * (np.take_along_axis(c, lo[None], axis=2) + np.take_along_axis(c, hi[None], axis=2))
+    t1, t0 = w1.sum(axis=1), w0.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = ((w1[:, None, :] * below_half).sum(axis=2) / (t1 * t0)[:, None]).T  # (A, B)
+    out[:, (t1 <= 0) | (t0 <= 0)] = np.nan
+    return out[0] if one else out
+
+
+def tpr_at_fpr(s1: np.ndarray, s0: np.ndarray, w1: np.ndarray, w0: np.ndarray, f: float) -> np.ndarray:
+    """Weighted TPR at FPR <= ``f`` per replicate (see the module docstring); shapes as :func:`auc`."""
+    s1, s0, one = _batched(s1, s0)
+    order = np.argsort(-s0, axis=1, kind="mergesort")
+    u = np.take_along_axis(s0, order, axis=1)                      # (A, n0), descending
+    cum = np.cumsum(w0[:, order], axis=2)                          # (B, A, n0)
+    t0, t1 = w0.sum(axis=1), w1.sum(axis=1)
+    over = cum > (f * t0 * (1 + 1e-12))[:, None, None]             # the first non-member the threshold may not pass
+    first = np.argmax(over, axis=2)                                # (B, A)
+    v = np.where(over.any(axis=2), np.take_along_axis(u[None], first[:, :, None], axis=2)[:, :, 0], -np.inf)
+    above = s1[None, :, :] > v[:, :, None]                         # (B, A, n1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = ((w1[:, None, :] * above).sum(axis=2) / t1[:, None]).T
+    out[:, (t1 <= 0) | (t0 <= 0)] = np.nan
+    return out[0] if one else out
+
+
+def resolvable(n0: int, f: float) -> str | None:
+    """None when ``n0`` non-members resolve FPR ``f``; else the reason."""
+    if f == 0 or n0 * f >= 1 - 1e-9:
+        return None
+    need = math.ceil(1 / f - 1e-9)
+    return f"TPR at FPR {f:g} is not resolved by {n0} non-members (needs at least {need})"
+
+
+def percentile_interval(reps: np.ndarray, value: float, level: float) -> tuple[float, float]:
+    """Percentile interval of the finite replicates, widened to contain ``value``."""
+    r = reps[np.isfinite(reps)]
+    if not np.isfinite(value):
+        return math.nan, math.nan
+    if len(r) == 0:
+        return value, value
+    a = (1 - level) / 2
+    lo, hi = np.quantile(r, [a, 1 - a])
+    return float(min(lo, value)), float(max(hi, value))
+
+
+def clopper_pearson_upper(x: np.ndarray, n: np.ndarray, gamma: float) -> np.ndarray:
+    """One-sided upper confidence bound (level ``1 - gamma``) of a binomial rate ``x / n``."""
+    x, n = np.asarray(x, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        up = beta_dist.ppf(1 - gamma, x + 1, np.maximum(n - x, 1e-300))
+    return np.where(x >= n, 1.0, up)
+
+
+def eps_lower_bound(tp, fp, n1, n0, confidence: float = 0.95, delta: float = 0.0) -> np.ndarray:
+    """Lower confidence bound on epsilon from a rule with ``tp`` of ``n1`` members and ``fp`` of
+    ``n0`` non-members flagged.
+
+    (epsilon, delta)-DP implies ``FPR + e^eps FNR >= 1 - delta`` and ``e^eps FPR + FNR >= 1 - delta``,
+    so ``eps >= log((1 - delta - FNR) / FPR)`` and ``eps >= log((1 - delta - FPR) / FNR)``. With
+    one-sided Clopper-Pearson upper bounds on FPR and FNR, each at level ``1 - (1 - confidence)/2``
+    (Bonferroni: both hold together with probability ``confidence``), the larger log is a lower
+    bound at that confidence; 0 when neither is positive.
+    """
+    tp, fp, n1, n0 = (np.asarray(v, dtype=np.float64) for v in (tp, fp, n1, n0))
+    g = (1 - confidence) / 2
+    a_hi = clopper_pearson_upper(fp, n0, g)
+    b_hi = clopper_pearson_upper(n1 - tp, n1, g)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e1 = np.log(np.maximum(1 - delta - b_hi, 0) / a_hi)
+        e2 = np.log(np.maximum(1 - delta - a_hi, 0) / b_hi)
+    out = np.fmax(np.fmax(e1, e2), 0.0)
+    return np.where(np.isnan(out), 0.0, out)
