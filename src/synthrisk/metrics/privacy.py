@@ -200,17 +200,19 @@ def score_names() -> list[str]:
 class _Targets:
     """Labels, subset masks, folds and bootstrap weights of one split's targets."""
 
-    def __init__(self, labels: np.ndarray, masks: dict[str, np.ndarray], rng: np.random.Generator, b: int):
+    def __init__(self, labels: np.ndarray, masks: dict[str, np.ndarray], base: int, b: int):
         self.m1, self.m0 = labels == 1, labels == 0
         self.n1, self.n0 = int(self.m1.sum()), int(self.m0.sum())
         self.masks = masks
-        self.boot1 = roc.bootstrap_weights(rng, self.n1, b)
-        self.boot0 = roc.bootstrap_weights(rng, self.n0, b)
         # two folds, stratified on membership: a seeded half of the members and of the non-members
+        fold_rng = make_rng(base, "folds")
         self.fold1 = np.zeros(self.n1, dtype=int)
         self.fold0 = np.zeros(self.n0, dtype=int)
-        self.fold1[rng.permutation(self.n1)[: self.n1 // 2]] = 1
-        self.fold0[rng.permutation(self.n0)[: self.n0 // 2]] = 1
+        self.fold1[fold_rng.permutation(self.n1)[: self.n1 // 2]] = 1
+        self.fold0[fold_rng.permutation(self.n0)[: self.n0 // 2]] = 1
+        boot_rng = make_rng(base, "bootstrap")  # the folds do not depend on the replicate count
+        self.boot1 = roc.bootstrap_weights(boot_rng, self.n1, b)
+        self.boot0 = roc.bootstrap_weights(boot_rng, self.n0, b)
 
     def weights(self, subset: str | None = None, fold: int | None = None, boot: bool = False):
         """(w1, w0) for the whole set or a subset/fold; ``boot``: bootstrap rows, else a row of ones."""
@@ -321,7 +323,7 @@ def evaluate(synthetic: pd.DataFrame, split, schema: TableSchema, rng: np.random
     }
 
     base = int(rng.integers(2**31))  # first draw: attack streams as before the intervals existed
-    t = _Targets(labels, masks, make_rng(base, "targets"), b)
+    t = _Targets(labels, masks, base, b)
     rows: list[dict] = []
     scores: dict[str, np.ndarray] = {}
     failed: dict[str, str] = {}
