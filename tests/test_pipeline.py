@@ -73,8 +73,10 @@ def test_outputs_exist(run_dir):
 def test_split_sizes_on_disk(run_dir):
     for ds in DATASETS:
         side = json.loads((run_dir / "results" / "splits" / ds / "n32" / "s0" / "split.json").read_text())
-        assert side["rows"]["members"] == side["rows"]["non_members"] == side["rows"]["holdout"] == 32
+        assert side["rows"]["members"] == side["rows"]["holdout"] == 32
+        assert side["rows"]["non_members"] == 1000  # splits.non_member_size default; the pools have room
         assert side["rows"]["reference"] == 200 and side["rows"]["test"] == 300
+        assert set(side["identical_to_member"]) == {"members", "non_members", "reference", "test", "holdout"}
 
 
 def test_sidecars_have_versions_seed_timings(run_dir):
