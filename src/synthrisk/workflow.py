@@ -55,6 +55,57 @@ class ConfigError(ValueError):
     pass
 
 
+def check_config(config: dict, schema_path: str | Path) -> None:
+    """Validate ``config`` against the JSON schema and raise a short :class:`ConfigError` per
+    violation: the offending key (dotted path), what is wrong and the allowed values or keys,
+    not the schema dump that ``snakemake.utils.validate`` prints. Defaults are not filled here
+    (the Snakefile's ``validate`` does that once this passes)."""
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    errors = sorted(Draft202012Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if not errors:
+        return
+    lines = [_schema_error_line(e) for e in errors[:10]]
+    more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
+    raise ConfigError("invalid config (workflow/schemas/config.schema.yaml):\n  " + "\n  ".join(lines) + more)
+
+
+def _schema_error_line(e) -> str:
+    key = ".".join(map(str, e.absolute_path)) or "(top level)"
+    v, val = e.validator, e.validator_value
+    short = lambda x: (repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "...")  # noqa: E731
+    if v == "additionalProperties":
+        extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+        return f"{key}: unknown key(s) {extra}; allowed: {sorted(e.schema.get('properties', {}))}"
+    if v == "enum":
+        return f"{key}: {short(e.instance)} is not allowed; allowed values: {list(val)}"
+    if v == "required":
+        return f"{key}: {e.message}"
+    if v in ("oneOf", "anyOf"):
+        return f"{key}: {short(e.instance)} is not allowed; allowed: {' or '.join(_describe(sub) for sub in val)}"
+    if v == "propertyNames" or (e.relative_path == e.absolute_path and e.schema_path and "propertyNames" in e.schema_path):
+        return f"{key}: name {short(e.instance)} is not allowed ({e.message.split(' should')[0]})"
+    if v == "not":
+        return f"{key}: {short(e.instance)} is not allowed (reserved)"
+    return f"{key}: {short(e.instance)}: {e.validator} {short(val)} ({_describe(e.schema)})"
+
+
+def _describe(sub: dict) -> str:
+    if "const" in sub:
+        return repr(sub["const"])
+    if "enum" in sub:
+        return f"one of {sub['enum']}"
+    bits = [str(sub.get("type", "value"))]
+    for k, op in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<")):
+        if k in sub:
+            bits.append(f"{op} {sub[k]}")
+    if "pattern" in sub:
+        bits.append(f"matching {sub['pattern']}")
+    return " ".join(bits)
+
+
 @dataclass
 class Plan:
     config: dict
@@ -100,7 +151,25 @@ class Plan:
                 continue
             plan.generators[name] = e
         plan.selected = [g for g in plan.generators if not only or g in only]
+        if check_available:
+            plan.check_data()
         return plan
+
+    def check_data(self) -> None:
+        """Plan-time data checks (:func:`synthrisk.datasets.check_plan`): each dataset's file or
+        table header and row count against its entry and the n the plan asks of it."""
+        from synthrisk.datasets import check_plan
+
+        demands: dict[str, list] = {d: [] for d in self.config["datasets"]}
+        for g in self.selected:
+            for d, n, _ in self.grid(g):
+                demands[d].append((int(n), self.rows(int(n))))
+        defaults = dict(self.config.get("data") or {})
+        for name, spec in self.config["datasets"].items():
+            full = {**defaults, **spec}
+            if "path" in full and not Path(full["path"]).is_absolute():
+                full["path"] = str(self.root / full["path"])
+            check_plan(name, full, dict(self.config.get("splits") or {}), demands[name])
 
     # ----------------------------------------------------------------- access
     def entry(self, name: str) -> dict:
