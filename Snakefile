@@ -38,4 +38,6 @@ rule all:
         "results/tables/summary.csv",
         "results/tables/headline.csv",
         FIGURES,
+        # every data, split, synthetic and metric file (sidecars too): a deleted one is rebuilt
+        PLAN.all_files(),
     default_target: True

@@ -212,7 +212,10 @@ def load_openml(name: str, spec: dict) -> pd.DataFrame:
 
     table = pa.Table.from_pandas(df, preserve_index=False)
     meta = {**(table.schema.metadata or {}), b"default_target": df.attrs["default_target"].encode()}
-    pq.write_table(table.replace_schema_metadata(meta), cache)
+    from synthrisk.io import atomic_path
+
+    with atomic_path(cache) as tmp:  # a killed fetch never leaves a truncated cache entry
+        pq.write_table(table.replace_schema_metadata(meta), tmp)
     return df
 
 

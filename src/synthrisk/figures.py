@@ -57,9 +57,11 @@ def _bars(ax, s: pd.DataFrame, title: str, ylabel: str, gens: list[str], ylim=No
 
 def _save(fig, out_png: str | Path) -> Path:
     fig.tight_layout()
+    from synthrisk.io import atomic_path
+
     out = Path(out_png)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=130)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=130, format="png")
     plt.close(fig)
     return out
 

@@ -6,4 +6,5 @@ with job_logging(snakemake.log[0]):
     others = snakemake.params.others
     write_tables(sorted(set(snakemake.input.metrics) | set(others["metrics"])),
                  sorted(set(snakemake.input.synthetic) | set(others["synthetic"])),
-                 snakemake.output.table, snakemake.output.summary, snakemake.output.headline)
+                 snakemake.output.table, snakemake.output.summary, snakemake.output.headline,
+                 left_out=snakemake.params.left_out)
