@@ -10,6 +10,8 @@ min_version("9.0")
 # installed (make setup does; the conda envs in envs/ install it in their post-deploy scripts).
 sys.path.insert(0, f"{workflow.basedir}/src")
 
+from synthrisk.workflow import check_config  # noqa: E402
+
 
 # The embedded default, unless the user gives their own (--configfile replaces it, not merges)
 if not workflow.overwrite_configfiles:
@@ -17,6 +19,8 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
+# a violation names the key and its allowed values (not the whole schema); validate fills defaults
+check_config(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
@@ -35,4 +39,6 @@ rule all:
         "results/tables/headline.csv",
         "results/tables/eps_lower.csv",
         FIGURES,
+        # every data, split, synthetic and metric file (sidecars too): a deleted one is rebuilt
+        PLAN.all_files(),
     default_target: True

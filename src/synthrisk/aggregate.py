@@ -145,17 +145,36 @@ def eps_table(df: pd.DataFrame, confidence: float = LEVEL) -> pd.DataFrame:
 
 
 def write_tables(metric_tables: list[str], synthetic_tables: list[str], out_parquet: str, out_csv: str,
-                 out_headline: str | None = None, out_eps: str | None = None) -> pd.DataFrame:
+                 out_headline: str | None = None, out_eps: str | None = None,
+                 left_out: dict[str, str] | None = None) -> pd.DataFrame:
+    """``left_out``: optional generators this run could not include (name -> reason); each gets
+    one row in ``summary.csv`` and ``headline.csv`` with its reason in the ``left_out`` column and
+    no values, so a table is never read as if the generator had been benchmarked."""
     df = collect(metric_tables, generator_labels(synthetic_tables))
     write_parquet(df, out_parquet)
-    summ = summarise(df)
-    Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
-    summ.to_csv(out_csv, index=False, float_format="%.6g")
+    summ = with_left_out(summarise(df), left_out)
+    write_csv(summ, out_csv, float_format="%.6g")
     if out_headline:
-        headline(summ).to_csv(out_headline, index=False, float_format="%.4g")
+        write_csv(with_left_out(headline(summ[summ["left_out"] == ""]), left_out), out_headline, float_format="%.4g")
     if out_eps:
-        eps_table(df).to_csv(out_eps, index=False, float_format="%.6g")
+        write_csv(eps_table(df), out_eps, float_format="%.6g")
     return summ
+
+
+def with_left_out(table: pd.DataFrame, left_out: dict[str, str] | None) -> pd.DataFrame:
+    """``table`` with a ``left_out`` column ("" for generators that ran) and one row per left-out one."""
+    table = table.drop(columns=["left_out"], errors="ignore").assign(left_out="")
+    rows = pd.DataFrame({"generator": list(left_out or {}), "left_out": list((left_out or {}).values())})
+    if rows.empty:
+        return table
+    return pd.concat([table, rows], ignore_index=True) if len(table) else rows.reindex(columns=[*table.columns])
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, **kw) -> None:
+    from synthrisk.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, **kw)
 
 
 #: headline columns: (family, metric, against, model, attack) -> column name; privacy columns

@@ -65,9 +65,11 @@ def _yerr(sel: pd.DataFrame) -> np.ndarray:
 
 def _save(fig, out_png: str | Path) -> Path:
     fig.tight_layout()
+    from synthrisk.io import atomic_path
+
     out = Path(out_png)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=130)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=130, format="png")
     plt.close(fig)
     return out
 

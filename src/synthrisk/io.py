@@ -2,15 +2,20 @@
 
 Every stage writes a parquet table (pyarrow, no pandas index, no creation timestamps) and a
 small JSON sidecar next to it (``<file>.json``) with versions, seed and timings. Writing is
-byte-deterministic: the same frame gives the same bytes.
+byte-deterministic (the same frame gives the same bytes) and atomic (a temporary name, then a
+rename: a killed job never leaves a truncated file); a file that cannot be read raises
+:class:`UnreadableFileError` naming it and the command that rebuilds it.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import os
 import platform
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -26,18 +31,50 @@ TRACKED_PACKAGES = (
 )
 
 
-def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
+@contextlib.contextmanager
+def atomic_path(path: str | Path):
+    """Yield a temporary name next to ``path``; on success it is renamed to ``path`` (atomic on
+    one filesystem), on any error it is removed. A killed job can leave only a ``.tmp-*`` file,
+    never a truncated ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
+    path = Path(path)
     table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
     # drop the pandas metadata blob: it embeds the pandas version, not the data
     table = table.replace_schema_metadata(None)
-    pq.write_table(table, path, compression="zstd", use_dictionary=True, write_statistics=False)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", use_dictionary=True, write_statistics=False)
     return path
 
 
+class UnreadableFileError(OSError):
+    """A stage input that cannot be read (truncated, corrupt); the message names the file and
+    the command that rebuilds it."""
+
+
+def rebuild_hint(path: str | Path) -> str:
+    return f"rebuild it with: snakemake --forcerun {path}   (or delete it and run snakemake again)"
+
+
 def read_parquet(path: str | Path) -> pd.DataFrame:
-    return pq.read_table(path).to_pandas()
+    try:
+        return pq.read_table(path).to_pandas()
+    except FileNotFoundError:
+        raise
+    except (pa.ArrowException, OSError) as e:
+        raise UnreadableFileError(f"{path} is not a readable parquet file ({e}); {rebuild_hint(path)}") from None
 
 
 def sidecar_path(path: str | Path) -> Path:
@@ -47,13 +84,17 @@ def sidecar_path(path: str | Path) -> Path:
 
 def write_json(obj: dict, path: str | Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=1, sort_keys=True, default=_json_default) + "\n")
+    text = json.dumps(obj, indent=1, sort_keys=True, default=_json_default) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
     return path
 
 
 def read_json(path: str | Path) -> dict:
-    return json.loads(Path(path).read_text())
+    try:
+        return json.loads(Path(path).read_text())
+    except ValueError as e:
+        raise UnreadableFileError(f"{path} is not valid JSON ({e}); {rebuild_hint(path)}") from None
 
 
 def _json_default(o):

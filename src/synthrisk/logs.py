@@ -1,5 +1,6 @@
 """Logging for workflow jobs: everything (our logger, library warnings, tqdm bars) goes to the
-job's log file given by Snakemake, so a failed job's log says why."""
+job's log file given by Snakemake, so a failed job's log says why. A job also ends when the
+Snakemake process it runs under is gone (``kill -9`` of a run leaves no orphan jobs)."""
 from __future__ import annotations
 
 import contextlib
@@ -11,6 +12,9 @@ import warnings
 @contextlib.contextmanager
 def job_logging(path: str | None):
     """Send the root logger, warnings and stderr (tqdm progress) to ``path`` for the block."""
+    from synthrisk.procs import die_with_run, run_owner
+
+    die_with_run(run_owner(fallback_parent=False))  # a job whose Snakemake was killed exits
     if not path:
         yield
         return

@@ -100,7 +100,9 @@ class TableSchema:
     @classmethod
     def load(cls, path: str | Path) -> "TableSchema":
         """Load from a schema JSON or from a sidecar that holds one under ``schema``."""
-        d = json.loads(Path(path).read_text())
+        from synthrisk.io import read_json
+
+        d = read_json(path)
         return cls.from_dict(d.get("schema", d))
 
     # ------------------------------------------------------------------ infer

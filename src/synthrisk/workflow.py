@@ -8,8 +8,10 @@ rules stay thin and the grid logic is tested without Snakemake.
 * An entry may restrict its grid with ``datasets``, ``sizes`` and ``seeds``.
 * ``only_generators`` builds only those generators; the aggregate still reads the other
   generators' metric files that already exist (as params, so they are never rebuilt).
-* A generator kind that cannot run on this machine (``Generator.unavailable``, e.g. TabPFN
-  without its weights) is left out with one message naming the reason.
+* Requested means required: a generator that cannot run on this machine
+  (``Generator.unavailable``, e.g. TabPFN without its weights, a missing API key) fails the plan
+  with the reason, unless its entry says ``optional: true``; then it is left out, with one
+  message, and listed with its reason in ``headline.csv`` and ``summary.csv`` (:attr:`Plan.skipped`).
 * Fingerprints: a hash of the source of the package modules a job runs, passed as a rule
   param, so that editing ``generators/ctgan.py`` reruns the ctgan jobs and nothing else.
 """
@@ -55,6 +57,57 @@ class ConfigError(ValueError):
     pass
 
 
+def check_config(config: dict, schema_path: str | Path) -> None:
+    """Validate ``config`` against the JSON schema and raise a short :class:`ConfigError` per
+    violation: the offending key (dotted path), what is wrong and the allowed values or keys,
+    not the schema dump that ``snakemake.utils.validate`` prints. Defaults are not filled here
+    (the Snakefile's ``validate`` does that once this passes)."""
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    errors = sorted(Draft202012Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if not errors:
+        return
+    lines = [_schema_error_line(e) for e in errors[:10]]
+    more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
+    raise ConfigError("invalid config (workflow/schemas/config.schema.yaml):\n  " + "\n  ".join(lines) + more)
+
+
+def _schema_error_line(e) -> str:
+    key = ".".join(map(str, e.absolute_path)) or "(top level)"
+    v, val = e.validator, e.validator_value
+    short = lambda x: (repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "...")  # noqa: E731
+    if v == "additionalProperties":
+        extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+        return f"{key}: unknown key(s) {extra}; allowed: {sorted(e.schema.get('properties', {}))}"
+    if v == "enum":
+        return f"{key}: {short(e.instance)} is not allowed; allowed values: {list(val)}"
+    if v == "required":
+        return f"{key}: {e.message}"
+    if v in ("oneOf", "anyOf"):
+        return f"{key}: {short(e.instance)} is not allowed; allowed: {' or '.join(_describe(sub) for sub in val)}"
+    if v == "propertyNames" or (e.relative_path == e.absolute_path and e.schema_path and "propertyNames" in e.schema_path):
+        return f"{key}: name {short(e.instance)} is not allowed ({e.message.split(' should')[0]})"
+    if v == "not":
+        return f"{key}: {short(e.instance)} is not allowed (reserved)"
+    return f"{key}: {short(e.instance)}: {e.validator} {short(val)} ({_describe(e.schema)})"
+
+
+def _describe(sub: dict) -> str:
+    if "const" in sub:
+        return repr(sub["const"])
+    if "enum" in sub:
+        return f"one of {sub['enum']}"
+    bits = [str(sub.get("type", "value"))]
+    for k, op in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<")):
+        if k in sub:
+            bits.append(f"{op} {sub[k]}")
+    if "pattern" in sub:
+        bits.append(f"matching {sub['pattern']}")
+    return " ".join(bits)
+
+
 @dataclass
 class Plan:
     config: dict
@@ -90,28 +143,69 @@ class Plan:
         unknown = [g for g in only if g not in entries]
         if unknown:
             raise ConfigError(f"only_generators: unknown generator(s) {unknown}; known: {sorted(entries)}")
+        from synthrisk.llm.client import LLMConfigError, check_key_env
+
+        for name, e in entries.items():  # before anything could print a pasted key
+            if e["kind"] == "llm_icl":
+                try:
+                    check_key_env((e.get("params") or {}).get("api_key_env"), f"generators.{name}.params.api_key_env")
+                except LLMConfigError as err:
+                    raise ConfigError(str(err)) from None
         plan = cls(config=config, generators={}, root=Path(root))
         plan.all_generators = entries
         for name, e in entries.items():
             reason = GENERATORS.get(e["kind"]).unavailable(e.get("params") or {}, config) if check_available else None
             if reason:
+                if not e.get("optional"):
+                    raise ConfigError(
+                        f"generator {name!r} is requested but cannot run here: {reason}\n"
+                        f"Fix that, or mark the entry `optional: true` (generators.{name}) to run without it "
+                        f"(it is then listed with this reason in headline.csv and summary.csv)"
+                    )
                 plan.skipped[name] = reason
-                plan.messages.append(f"generator {name!r} is left out of this run: {reason}")
+                plan.messages.append(f"optional generator {name!r} is left out of this run: {reason}")
                 continue
             plan.generators[name] = e
         plan.selected = [g for g in plan.generators if not only or g in only]
+        if check_available:
+            plan.check_data()
         return plan
 
+    def check_data(self) -> None:
+        """Plan-time data checks (:func:`synthrisk.datasets.check_plan`): each dataset's file or
+        table header and row count against its entry and the n the plan asks of it."""
+        from synthrisk.datasets import check_plan
+
+        demands: dict[str, list] = {d: [] for d in self.config["datasets"]}
+        for g in self.selected:
+            for d, n, _ in self.grid(g):
+                demands[d].append((int(n), self.rows(int(n))))
+        defaults = dict(self.config.get("data") or {})
+        for name, spec in self.config["datasets"].items():
+            full = {**defaults, **spec}
+            if "path" in full and not Path(full["path"]).is_absolute():
+                full["path"] = str(self.root / full["path"])
+            check_plan(name, full, dict(self.config.get("splits") or {}), demands[name])
+
     # ----------------------------------------------------------------- access
+    def runnable(self, name: str) -> dict:
+        """The entry of a generator this run builds; a clear error for one left out or unknown
+        (e.g. asking Snakemake for a file of ``tabpfn`` without its weights)."""
+        if name in self.generators:
+            return self.generators[name]
+        if name in self.skipped:
+            raise ConfigError(f"generator {name!r} is left out of this run: {self.skipped[name]}")
+        raise ConfigError(f"generator {name!r} is not in the config's generators; known: {sorted(self.all_generators)}")
+
     def entry(self, name: str) -> dict:
         """What a generate job depends on: kind and params (not the grid restrictions)."""
-        e = self.generators[name]
+        e = self.runnable(name)
         return {"kind": e["kind"], "params": e.get("params") or {}}
 
     def resources(self, name: str) -> dict:
         """Cluster resources of one generator's generate jobs: the kind's defaults
         (:data:`GENERATOR_RESOURCES`) updated with the config entry's ``resources:``."""
-        e = self.all_generators[name]
+        e = self.runnable(name)
         consumer = LLM_CONSUMER_RESOURCES if e["kind"] == "llm_icl" and (e.get("params") or {}).get("server") else {}
         return {**GENERATOR_RESOURCES["default"], **GENERATOR_RESOURCES.get(e["kind"], {}), **consumer,
                 **(e.get("resources") or {})}
@@ -137,7 +231,7 @@ class Plan:
     def generator_code(self, name: str) -> str:
         from synthrisk.generators import GENERATORS
 
-        kind = self.generators[name]["kind"]
+        kind = self.runnable(name)["kind"]
         key = ("gen", kind)
         if key not in self._codes:
             self._codes[key] = fingerprint(GENERATORS.module(kind), "synthrisk.generators.base", "synthrisk.pipeline",
@@ -178,6 +272,20 @@ class Plan:
             splits = sorted({(d, n, s) for g in gens for d, n, s in self.grid(g)})
             files += [f"results/metrics/reference/{d}/n{n}/s{s}.parquet" for d, n, s in splits]
         return files
+
+    def split_files(self, generators=None) -> list[str]:
+        gens = self.selected if generators is None else generators
+        splits = sorted({(d, n, s) for g in gens for d, n, s in self.grid(g)})
+        files = [f"results/data/{d}.{ext}" for d in sorted({d for d, _, _ in splits}) for ext in ("parquet", "json")]
+        return files + [f"results/splits/{d}/n{n}/s{s}/{p}" for d, n, s in splits
+                        for p in (*[f"{part}.parquet" for part in SPLIT_PARTS], "split.json")]
+
+    def all_files(self) -> list[str]:
+        """Every per-dataset, per-split, synthetic and metric file of the run, sidecars included:
+        ``rule all`` depends on them, so whatever is deleted is rebuilt (Snakemake does not rebuild
+        a missing intermediate of a complete target) and the tables are refreshed."""
+        side = lambda files: [f for p in files for f in (p, p + ".json")]  # noqa: E731
+        return self.split_files() + side(self.synthetic_files()) + side(self.metric_files())
 
     def other_existing(self) -> dict[str, list[str]]:
         """Metric and synthetic files of generators not selected by ``only_generators`` that

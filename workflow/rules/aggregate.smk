@@ -15,6 +15,8 @@ rule aggregate:
     params:
         # with only_generators: the other generators' existing files, read but never rebuilt
         others=PLAN.other_existing(),
+        # optional generators that cannot run here: listed with their reason in the tables
+        left_out=PLAN.skipped,
         code=fingerprint("synthrisk.aggregate", "synthrisk.metrics.base", "synthrisk.metrics.roc"),
     log:
         "results/logs/aggregate.log",

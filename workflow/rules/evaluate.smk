@@ -15,6 +15,11 @@ rule evaluate:
             f: f"results/metrics/{f}/{{generator}}/{{dataset}}/n{{n}}/s{{seed}}.parquet"
             for f in FAMILIES_RUN
         },
+        # the sidecars are outputs too: a failed job removes them with the tables (no orphans)
+        **{
+            f"{f}_sidecar": f"results/metrics/{f}/{{generator}}/{{dataset}}/n{{n}}/s{{seed}}.parquet.json"
+            for f in FAMILIES_RUN
+        },
     params:
         families={f: PLAN.family_params(f) for f in FAMILIES_RUN},
         code=PLAN.families_code(),
@@ -31,7 +36,8 @@ rule evaluate_reference:
         split=multiext(f"{SPLIT_DIR}/", *[f"{p}.parquet" for p in PLAN.split_parts]),
         sidecar="results/data/{dataset}.json",
     output:
-        "results/metrics/reference/{dataset}/n{n}/s{seed}.parquet",
+        table="results/metrics/reference/{dataset}/n{n}/s{seed}.parquet",
+        sidecar="results/metrics/reference/{dataset}/n{n}/s{seed}.parquet.json",
     params:
         family_params=config["metrics"]["utility"],
         code=fingerprint("synthrisk.metrics.utility", "synthrisk.encoding", "synthrisk.pipeline"),

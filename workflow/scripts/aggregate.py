@@ -7,4 +7,5 @@ with job_logging(snakemake.log[0]):
     write_tables(sorted(set(snakemake.input.metrics) | set(others["metrics"])),
                  sorted(set(snakemake.input.synthetic) | set(others["synthetic"])),
                  snakemake.output.table, snakemake.output.summary, snakemake.output.headline,
-                 snakemake.output.eps)
+                 snakemake.output.eps,
+                 left_out=snakemake.params.left_out)

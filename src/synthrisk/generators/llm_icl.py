@@ -58,7 +58,7 @@ from synthrisk.generators.base import FitContext, Generator
 from synthrisk.io import child_seed
 from synthrisk.llm import grammar as G
 from synthrisk.llm.cache import DEFAULT_DIR, ResponseCache
-from synthrisk.llm.client import LLMClient, LLMConfigError, LLMError, resolve_api_key
+from synthrisk.llm.client import LLMClient, LLMConfigError, LLMError, check_key_env, resolve_api_key
 from synthrisk.llm.parse import POLICIES, parse_answer
 from synthrisk.llm.prompt import (
     chat_messages, check_prompt, completion_prompt, make_chunks, prompt_columns, resolve_no_copy, rows_per_prompt, to_csv,
@@ -123,6 +123,7 @@ class LLMICLGenerator(Generator):
             raise ValueError(f"llm_icl: json_mode must be auto, true or false, got {p['json_mode']!r}")
         if int(p["max_rounds"]) < 1:
             raise ValueError("llm_icl: max_rounds must be >= 1")
+        check_key_env(p["api_key_env"], "llm_icl: params.api_key_env")
         self.p = p
         self.deterministic = float(p["temperature"]) == 0.0
         self._info: dict = {}
@@ -142,6 +143,7 @@ class LLMICLGenerator(Generator):
             if reason:
                 return f"server {server!r}: {reason}"
         env = _key_env({**DEFAULTS, **(params or {})})
+        check_key_env(env, "params.api_key_env")  # a pasted key is an error, never a printed reason
         try:
             resolve_api_key(env)
         except LLMConfigError:

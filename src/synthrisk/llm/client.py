@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import random
+import re
 from dataclasses import asdict, dataclass
 
 import openai
@@ -46,10 +47,42 @@ class LLMRequestError(LLMError):
     """The server rejected the request as the caller's fault (a 4xx other than 408/409/429)."""
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: how common API keys begin (OpenAI, Anthropic, Hugging Face, GitHub, Groq, xAI, AWS, Google, ...)
+_KEY_PREFIXES = ("sk-", "sk_", "hf_", "ghp_", "gho_", "github_pat_", "gsk_", "xai-", "AKIA", "ASIA", "AIza",
+                 "pk-", "pk_", "rk_", "sess-", "nvapi-", "pplx-")
+
+
+def looks_like_secret(value: str) -> bool:
+    """True when an ``api_key_env`` value looks like a key rather than a variable name: it is no
+    valid variable name, starts like a known key, or is long and random-looking."""
+    v = str(value)
+    if not _ENV_NAME.match(v) or v.startswith(_KEY_PREFIXES):
+        return True
+    digits = sum(ch.isdigit() for ch in v)
+    mixed = any(ch.islower() for ch in v) and any(ch.isupper() for ch in v)
+    return len(v) >= 32 and digits >= 4 or len(v) >= 20 and digits >= 4 and mixed
+
+
+def check_key_env(api_key_env, where: str = "api_key_env") -> None:
+    """Raise :class:`LLMConfigError` (never showing the value) when ``api_key_env`` looks like
+    the key itself was pasted instead of the name of the variable that holds it."""
+    if api_key_env is None or api_key_env == "auto":
+        return
+    if not isinstance(api_key_env, str) or looks_like_secret(api_key_env):
+        n = len(str(api_key_env))
+        raise LLMConfigError(
+            f"{where}: the value ({n} characters, not shown) looks like an API key, not the name of an "
+            f"environment variable; put the key in a variable (export MY_API_KEY=...) and write its name "
+            f"here (e.g. api_key_env: OPENAI_API_KEY); if the key was committed or shared, revoke it"
+        )
+
+
 def resolve_api_key(api_key_env: str | None) -> str:
     """The key from ``$api_key_env``; :data:`NO_KEY` when ``api_key_env`` is None."""
     if api_key_env is None:
         return NO_KEY
+    check_key_env(api_key_env)
     key = os.environ.get(api_key_env, "")
     if not key.strip():
         raise LLMConfigError(

@@ -27,7 +27,15 @@ Common keys: ``startup_timeout`` seconds (llama_cpp 180, vllm 1800); ``resources
 here: the workflow's cluster resources of the server job, e.g. ``{gpu: 4, runtime: 720}``).
 
 The *server file* (JSON) is how consumers find a server: ``{"status": "starting"|"ready",
-"base_url", "port", "pid", "model", "kind"}``. It is written at once with ``starting`` (Snakemake
+"base_url", "port", "pid", "model", "kind", "server_start", "launcher", "owner", "run_id"}``.
+
+Ownership: ``launcher`` is the process that started the server and ``owner`` the run (the
+Snakemake process ``serve`` runs under), each as PID plus start time; a per-instance record
+``<dir>/.runs/<name>.<launcher>.json`` keeps them. :func:`stop_own` terminates only that server
+process (same PID and start time) and removes the server file only if it still describes this
+instance; ``serve`` stops its server when its run is gone (a watchdog on the owner: also after
+``kill -9`` of Snakemake), and every :func:`start` first reaps servers of dead runs
+(:func:`reap_stale`). It is written at once with ``starting`` (Snakemake
 checks a service's output a few seconds after the job starts) and rewritten as ``ready`` after
 the health check; consumers call :func:`wait_for_server`.
 
@@ -55,6 +63,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from synthrisk import procs
 
 KINDS = ("llama_cpp", "vllm")
 #: where the workflow writes server files; a generator's ``server: NAME`` means SERVER_DIR/NAME.json
@@ -184,9 +194,12 @@ def healthy(base_url: str, timeout: float = 5.0) -> bool:
 
 
 def _write(path: Path, info: dict) -> None:
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(info, indent=1, sort_keys=True) + "\n")
     os.replace(tmp, path)
 
 
@@ -211,9 +224,15 @@ def start(spec: dict, out: str | os.PathLike, log: str | os.PathLike | None = No
     out = Path(out)
     log = Path(log) if log else out.with_suffix(".log")
     log.parent.mkdir(parents=True, exist_ok=True)
+    reap_stale(out.parent)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
-    info = {"status": "starting", "kind": spec["kind"], "model": model_alias(spec), "port": port, "base_url": base_url, "pid": None}
+    me = procs.identity()
+    info = {"status": "starting", "kind": spec["kind"], "model": model_alias(spec), "port": port, "base_url": base_url,
+            "pid": None, "server_start": None, "launcher": me, "owner": procs.run_owner() if attached else None,
+            "run_id": None}
+    run = info["owner"] or me
+    info["run_id"] = f"{run['pid']}-{run['start']}" if run else None
     _write(out, info)
     model_path = None
     if spec["kind"] == "llama_cpp":
@@ -234,16 +253,18 @@ def start(spec: dict, out: str | os.PathLike, log: str | os.PathLike | None = No
     )
     logf.close()
     info["pid"] = proc.pid
+    info["server_start"] = procs.start_time(proc.pid)
     _write(out, info)
+    _write(_record(out, info), {**info, "server_file": str(out)})
     limit = float(spec.get("startup_timeout", 180 if spec["kind"] == "llama_cpp" else 1800))
     t0 = time.monotonic()
     while not healthy(base_url, timeout=2.0):
         if proc.poll() is not None:
-            out.unlink(missing_ok=True)
+            _forget(out, info)
             raise ServerError(f"{spec['kind']} server exited with code {proc.returncode} before answering; log {log}:\n{_log_tail(log)}")
         if time.monotonic() - t0 > limit:
             _terminate(proc.pid)
-            out.unlink(missing_ok=True)
+            _forget(out, info)
             raise ServerError(f"{spec['kind']} server not ready after {limit:.0f} s on port {port}; log {log}:\n{_log_tail(log)}")
         time.sleep(0.5)
     info["status"] = "ready"
@@ -286,12 +307,63 @@ def _terminate(pid: int, grace: float = 15.0) -> None:
         os.waitpid(pid, 0)
 
 
+RUNS_DIR = ".runs"
+
+
+def _record(out: Path, info: dict) -> Path:
+    """The per-instance record ``<dir>/.runs/<name>.<launcher pid>-<start>.json``: which run owns
+    which server process. Records outlive a killed run, so the next run can reap its server."""
+    me = info.get("launcher") or {}
+    return out.parent / RUNS_DIR / f"{out.stem}.{me.get('pid')}-{me.get('start')}.json"
+
+
+def _server_ident(info: dict) -> dict | None:
+    return {"pid": int(info["pid"]), "start": info.get("server_start")} if info.get("pid") else None
+
+
+def _owns_file(out: Path, info: dict) -> bool:
+    """The server file ``out`` still describes *this* instance (a newer run may have replaced it)."""
+    try:
+        on_disk = json.loads(out.read_text())
+    except (OSError, ValueError):
+        return False
+    return on_disk.get("launcher") == info.get("launcher") and on_disk.get("pid") == info.get("pid")
+
+
+def _forget(out: Path, info: dict) -> None:
+    if _owns_file(out, info):
+        out.unlink(missing_ok=True)
+    _record(out, info).unlink(missing_ok=True)
+
+
+def stop_own(out: str | os.PathLike, info: dict, grace: float = 15.0) -> bool:
+    """Stop the server this process started (``info`` as :func:`start` returned it): only that
+    process (same PID *and* start time), and the server file only if it is still ours. True if it ran."""
+    out = Path(out)
+    ident = _server_ident(info)
+    ran = procs.same_process(ident)
+    if ran:
+        _terminate(ident["pid"], grace)
+    _forget(out, info)
+    return ran
+
+
 def stop(out: str | os.PathLike) -> bool:
-    """Stop the server recorded in the server file ``out`` and remove the file. True if one ran."""
+    """Stop the server recorded in the server file ``out`` (CLI ``stop``, paired with ``start``)
+    and remove the file. A PID whose start time differs from the recorded one is another process
+    now and is left alone. True if the server ran."""
     out = Path(out)
     if not out.exists():
         return False
-    pid = json.loads(out.read_text()).get("pid")
+    try:
+        info = json.loads(out.read_text())
+    except ValueError:
+        info = {}
+    return stop_own(out, info) if info.get("launcher") else _stop_legacy(out, info)
+
+
+def _stop_legacy(out: Path, info: dict) -> bool:
+    pid = info.get("pid")
     ran = bool(pid) and _alive(int(pid))
     if ran:
         _terminate(int(pid))
@@ -299,13 +371,41 @@ def stop(out: str | os.PathLike) -> bool:
     return ran
 
 
+def reap_stale(server_dir: str | os.PathLike, grace: float = 5.0) -> list[dict]:
+    """Stop servers whose run is dead (e.g. a Snakemake killed with -9 before its service job
+    could stop them) and drop their records; servers of live runs are left alone. Returns the
+    records reaped."""
+    reaped = []
+    for rec_path in sorted((Path(server_dir) / RUNS_DIR).glob("*.json")):
+        try:
+            rec = json.loads(rec_path.read_text())
+        except (OSError, ValueError):
+            continue
+        owner = rec.get("owner")
+        if owner is None:  # detached (CLI start, running()): lives until stopped, stale once its server is gone
+            if procs.same_process(_server_ident(rec)) or procs.same_process(rec.get("launcher")):
+                continue
+        elif procs.same_process(owner):
+            continue  # a live run's server
+        for ident in (_server_ident(rec), rec.get("launcher")):
+            if ident and ident.get("pid") != os.getpid() and procs.same_process(ident):
+                _terminate(int(ident["pid"]), grace)
+        srv = Path(rec.get("server_file", ""))
+        if srv.name and _owns_file(srv, rec):
+            srv.unlink(missing_ok=True)
+        rec_path.unlink(missing_ok=True)
+        reaped.append(rec)
+    return reaped
+
+
 @contextlib.contextmanager
 def running(spec: dict, out: str | os.PathLike, log: str | os.PathLike | None = None):
     """``with running(spec, "srv.json") as info:`` - started, and always stopped."""
+    info = start(spec, out, log)
     try:
-        yield start(spec, out, log)
+        yield info
     finally:
-        stop(out)
+        stop_own(out, info)
 
 
 def serve(spec: dict, out: str | os.PathLike, log: str | os.PathLike | None = None) -> int:
@@ -318,13 +418,19 @@ def serve(spec: dict, out: str | os.PathLike, log: str | os.PathLike | None = No
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+    info = None
     try:
         info = start(spec, out, log, attached=True)
+        owner = info["owner"]
         while not stopping["flag"] and _alive(int(info["pid"])):
+            if not procs.same_process(owner):  # the run was killed (e.g. kill -9 of Snakemake)
+                print(f"synthrisk.llm.server: run {info['run_id']} is gone; stopping the server", file=sys.stderr)
+                return 1
             time.sleep(0.5)
         return 0 if stopping["flag"] else 1
     finally:
-        stop(out)
+        if info is not None:
+            stop_own(out, info, grace=5.0)
 
 
 def wait_for_server(path: str | os.PathLike, timeout: float = 1800.0) -> dict:
