@@ -51,6 +51,27 @@ def test_rare_study_fallback_takes_the_single_least_populated_bin(seed_table):
         True, False, True, True]
 
 
+def _rare_with_pandas(seed, targets, schema):
+    """The study's rule written with pandas.cut on both sides, as its script does."""
+    mask = pd.Series(False, index=targets.index)
+    for col in schema.numerical:
+        cuts = pd.cut(seed[col], bins=10, include_lowest=True)
+        freqs = cuts.value_counts(normalize=True).sort_index()
+        freqs = freqs[freqs > 0]
+        under = freqs[freqs < 0.05].index.tolist() or [freqs.idxmin()]
+        mask |= pd.cut(targets[col], bins=cuts.cat.categories, include_lowest=True).isin(under)
+    return mask.to_numpy()
+
+
+@pytest.mark.parametrize("table", ["creditcard", "diamonds"])
+def test_rare_study_equals_the_pandas_formulation_on_real_tables(table):
+    df, schema = load(table)
+    for seed in range(5):
+        rows = df.sample(32, random_state=seed)
+        targets = df.sample(600, random_state=100 + seed)
+        np.testing.assert_array_equal(privacy.rare_study(rows, targets, schema), _rare_with_pandas(rows, targets, schema))
+
+
 def test_rare_study_is_any_column_and_counts_are_rows(seed_table, credit):
     seed, _ = seed_table
     two = seed.assign(z=[5.5] * 4 + [0.0] * 96)

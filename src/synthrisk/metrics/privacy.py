@@ -133,14 +133,20 @@ def rare_study(seed: pd.DataFrame, targets: pd.DataFrame, schema: TableSchema) -
         v = pd.to_numeric(seed[name]).astype(np.float64)
         if v.isna().all():
             continue
-        cuts = pd.cut(v, bins=N_BINS, include_lowest=True)
-        share = cuts.value_counts(normalize=True, sort=False).sort_index()
-        share = share[share > 0]
-        rare = list(share.index[share < RARE_SHARE])
-        if not rare:
-            rare = [share.index[int(np.argmin(share.to_numpy()))]]
-        t = pd.cut(pd.to_numeric(targets[name]).astype(np.float64), bins=cuts.cat.categories, include_lowest=True)
-        mask |= t.isin(rare).to_numpy()
+        cuts = pd.cut(v, bins=N_BINS, include_lowest=True)  # the seed rows' bins, as the study
+        codes = cuts.cat.codes.to_numpy()
+        counts = np.bincount(codes[codes >= 0], minlength=len(cuts.cat.categories))
+        share = counts / max(int((codes >= 0).sum()), 1)  # value_counts(normalize=True)
+        rare = (counts > 0) & (share < RARE_SHARE)          # empty bins are dropped, never rare
+        if not rare.any():
+            rare[np.flatnonzero(counts > 0)[np.argmin(share[counts > 0])]] = True  # first on a tie
+        # targets: pandas.cut on the categories (IntervalIndex, closed right), i.e. l < x <= r on
+        # the categories' edges (pandas stores them rounded to 3 digits), else no bin
+        cats = cuts.cat.categories
+        left, right = cats.left.to_numpy(dtype=np.float64), cats.right.to_numpy(dtype=np.float64)
+        x = pd.to_numeric(targets[name]).to_numpy(dtype=np.float64)
+        i = np.minimum(np.searchsorted(right, x, side="left"), len(right) - 1)
+        mask |= (left[i] < x) & (x <= right[i]) & rare[i]
     return mask
 
 
@@ -213,6 +219,7 @@ class _Targets:
         boot_rng = make_rng(base, "bootstrap")  # the folds do not depend on the replicate count
         self.boot1 = roc.bootstrap_weights(boot_rng, self.n1, b)
         self.boot0 = roc.bootstrap_weights(boot_rng, self.n0, b)
+        self.memo: dict = {}
 
     def weights(self, subset: str | None = None, fold: int | None = None, boot: bool = False):
         """(w1, w0) for the whole set or a subset/fold; ``boot``: bootstrap rows, else a row of ones."""
@@ -229,16 +236,19 @@ class _Targets:
         return int((self.fold1 == fold).sum()), int((self.fold0 == fold).sum())
 
 
-def _metric_values(t: _Targets, s: np.ndarray, metric: str, fold: int | None, boot: bool) -> np.ndarray:
+def _metric_values(t: _Targets, s: np.ndarray, metric: str, fold: int | None, boot: bool,
+                   key: str = "all") -> np.ndarray:
     """One metric of the attacks' scores ``s`` (``(attacks, targets)``, target order), on all
-    targets or one fold: ``(attacks, replicates)``."""
-    s1, s0 = s[:, t.m1], s[:, t.m0]
-    if metric == "auc":
-        return roc.auc(s1, s0, *t.weights(None, fold, boot))
-    if metric in SUBSETS:
-        return roc.auc(s1, s0, *t.weights(metric, fold, boot))
-    f = float(metric.removeprefix("tpr_at_fpr_"))
-    return roc.tpr_at_fpr(s1, s0, *t.weights(None, fold, boot), f)
+    targets or one fold: ``(attacks, replicates)``. Statistics sharing weights come from one
+    :func:`~synthrisk.metrics.roc.curve_stats` pass, memoised on ``t`` under ``key`` (which
+    names the score matrix)."""
+    subset = metric if metric in SUBSETS else None
+    memo = (key, subset, fold, boot)
+    if memo not in t.memo:
+        fprs = () if subset else FPRS
+        t.memo[memo] = roc.curve_stats(s[:, t.m1], s[:, t.m0], *t.weights(subset, fold, boot), fprs)
+    got = t.memo[memo]
+    return got["auc"] if metric == "auc" or subset else got[float(metric.removeprefix("tpr_at_fpr_"))]
 
 
 def _why_undefined(t: _Targets, metric: str, fold: int | None = None) -> str | None:
@@ -406,9 +416,9 @@ def _selected(t: _Targets, names: list[str], S: np.ndarray, level: float, extra)
             continue
         vals, rep = [], []
         for k in range(FOLDS):
-            s = S[[pick[k]]]  # chosen on fold k, scored on the other fold
-            vals.append(float(_metric_values(t, s, metric, 1 - k, False)[0, 0]))
-            rep.append(_metric_values(t, s, metric, 1 - k, True)[0])
+            s, key = S[[pick[k]]], names[pick[k]]  # chosen on fold k, scored on the other fold
+            vals.append(float(_metric_values(t, s, metric, 1 - k, False, key)[0, 0]))
+            rep.append(_metric_values(t, s, metric, 1 - k, True, key)[0])
         v = float(np.mean(vals))
         if not math.isfinite(v):
             out.append(nan_row(metric, f"the attack chosen gives no value on a fold ({chosen})",

@@ -47,42 +47,51 @@ def _batched(s1: np.ndarray, s0: np.ndarray):
     return np.atleast_2d(s1), np.atleast_2d(s0), one
 
 
-def auc(s1: np.ndarray, s0: np.ndarray, w1: np.ndarray, w0: np.ndarray) -> np.ndarray:
-    """Weighted ROC AUC per replicate (NaN where a label has no weight).
+def curve_stats(s1: np.ndarray, s0: np.ndarray, w1: np.ndarray, w0: np.ndarray,
+                fprs: tuple[float, ...] = ()) -> dict:
+    """Weighted ROC AUC and TPR at each FPR in ``fprs``, per attack and replicate, in one pass.
 
-    ``s1``/``s0``: scores of members/non-members, ``(n1,)``/``(n0,)`` for one attack (result
-    ``(B,)``) or ``(A, n1)``/``(A, n0)`` for ``A`` attacks at once (result ``(A, B)``).
+    ``s1``/``s0``: scores of members/non-members, ``(n1,)``/``(n0,)`` for one attack or
+    ``(A, n1)``/``(A, n0)`` for ``A`` attacks at once; ``w1``/``w0``: ``(B, n1)``/``(B, n0)``.
+    Returns ``{"auc": ..., f: ...}`` with arrays ``(A, B)`` (``(B,)`` for one attack), NaN where
+    a label has no weight. The non-members are sorted once per attack (descending) and their
+    weights accumulated once; every statistic is read off that one cumulative sum.
     """
-    s1, s0, one = _batched(s1, s0)
-    order = np.argsort(s0, axis=1, kind="mergesort")
-    u = np.take_along_axis(s0, order, axis=1)
-    c = np.cumsum(w0[:, order], axis=2)  # (B, A, n0): non-member weight at or below each rank
-    c = np.concatenate([np.zeros(c.shape[:2] + (1,), dtype=c.dtype), c], axis=2)
-    lo = np.stack([np.searchsorted(u[a], s1[a], side="left") for a in range(len(u))])   # strictly below
-    hi = np.stack([np.searchsorted(u[a], s1[a], side="right") for a in range(len(u))])  # below or tied
-    below_half = 0.5 * (np.take_along_axis(c, lo[None], axis=2) + np.take_along_axis(c, hi[None], axis=2))
-    t1, t0 = w1.sum(axis=1), w0.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = ((w1[:, None, :] * below_half).sum(axis=2) / (t1 * t0)[:, None]).T  # (A, B)
-    out[:, (t1 <= 0) | (t0 <= 0)] = np.nan
-    return out[0] if one else out
-
-
-def tpr_at_fpr(s1: np.ndarray, s0: np.ndarray, w1: np.ndarray, w0: np.ndarray, f: float) -> np.ndarray:
-    """Weighted TPR at FPR <= ``f`` per replicate (see the module docstring); shapes as :func:`auc`."""
     s1, s0, one = _batched(s1, s0)
     order = np.argsort(-s0, axis=1, kind="mergesort")
     u = np.take_along_axis(s0, order, axis=1)                      # (A, n0), descending
-    cum = np.cumsum(w0[:, order], axis=2)                          # (B, A, n0)
-    t0, t1 = w0.sum(axis=1), w1.sum(axis=1)
-    over = cum > (f * t0 * (1 + 1e-12))[:, None, None]             # the first non-member the threshold may not pass
-    first = np.argmax(over, axis=2)                                # (B, A)
-    v = np.where(over.any(axis=2), np.take_along_axis(u[None], first[:, :, None], axis=2)[:, :, 0], -np.inf)
-    above = s1[None, :, :] > v[:, :, None]                         # (B, A, n1)
+    cum = np.cumsum(w0[:, order], axis=2)                          # (B, A, n0): weight at or above each rank
+    cum0 = np.concatenate([np.zeros(cum.shape[:2] + (1,), dtype=cum.dtype), cum], axis=2)
+    t1, t0 = w1.sum(axis=1), w0.sum(axis=1)
+    bad = (t1 <= 0) | (t0 <= 0)
+    neg = -u
+    gt = np.stack([np.searchsorted(neg[a], -s1[a], side="left") for a in range(len(u))])   # non-members above
+    ge = np.stack([np.searchsorted(neg[a], -s1[a], side="right") for a in range(len(u))])  # ... above or tied
+    above_half = 0.5 * (np.take_along_axis(cum0, gt[None], axis=2) + np.take_along_axis(cum0, ge[None], axis=2))
+    out = {}
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = ((w1[:, None, :] * above).sum(axis=2) / t1[:, None]).T
-    out[:, (t1 <= 0) | (t0 <= 0)] = np.nan
-    return out[0] if one else out
+        # member i beats the non-member weight below it and ties half: t0 - (above + half the ties)
+        auc = ((w1[:, None, :] * (t0[:, None, None] - above_half)).sum(axis=2) / (t1 * t0)[:, None]).T
+        auc[:, bad] = np.nan
+        out["auc"] = auc
+        for f in fprs:
+            over = cum > (f * t0 * (1 + 1e-12))[:, None, None]     # the first non-member the threshold may not pass
+            first = np.argmax(over, axis=2)                        # (B, A)
+            v = np.where(over.any(axis=2), np.take_along_axis(u[None], first[:, :, None], axis=2)[:, :, 0], -np.inf)
+            tpr = ((w1[:, None, :] * (s1[None, :, :] > v[:, :, None])).sum(axis=2) / t1[:, None]).T
+            tpr[:, bad] = np.nan
+            out[f] = tpr
+    return {k: v[0] for k, v in out.items()} if one else out
+
+
+def auc(s1: np.ndarray, s0: np.ndarray, w1: np.ndarray, w0: np.ndarray) -> np.ndarray:
+    """Weighted ROC AUC per replicate (NaN where a label has no weight); see :func:`curve_stats`."""
+    return curve_stats(s1, s0, w1, w0)["auc"]
+
+
+def tpr_at_fpr(s1: np.ndarray, s0: np.ndarray, w1: np.ndarray, w0: np.ndarray, f: float) -> np.ndarray:
+    """Weighted TPR at FPR <= ``f`` per replicate (see the module docstring and :func:`curve_stats`)."""
+    return curve_stats(s1, s0, w1, w0, (f,))[f]
 
 
 def resolvable(n0: int, f: float) -> str | None:
