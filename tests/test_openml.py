@@ -4,6 +4,7 @@ SYNTHRISK_OPENML_URL, and the tables go through the real client, cache and prepa
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -190,3 +191,85 @@ def test_fetch_command_fills_the_cache_skips_cached_and_lists_what_is_left(tmp_p
     assert off.returncode == 1, off.stdout + off.stderr
     assert "[1/2] diamonds (OpenML id 44979): cached" in off.stdout
     assert "credit_data (OpenML id 999001): FAILED" in off.stdout and "1 of 2 not fetched: credit_data (id 999001)" in off.stdout
+
+
+# ------------------------------------------------------------------ plan time and Snakemake
+PLAN_BASE = {"splits": {"sizes": [32], "seeds": [0]}, "generators": {"copy": {"kind": "copy"}},
+             "synthetic_rows": "n", "metrics": {"families": ["fidelity"]}, "figures": []}
+
+
+def test_plan_lists_uncached_tables_checks_cached_ones_and_jobs_fetch(tmp_path, monkeypatch):
+    from conftest import run_snakemake
+
+    cfg = {**PLAN_BASE, "datasets": {"diamonds": DIAMONDS, "credit_data": CREDIT}}
+    # a fresh machine, offline: the dry run works and says what is still to fetch
+    monkeypatch.setenv(openml.ENV_URL, closed_port_url())
+    proc = run_snakemake(tmp_path, "-n", config=cfg, cores=1)
+    out = proc.stdout + proc.stderr
+    assert ("OpenML table(s) not cached under resources/openml/, still to fetch: diamonds (id 44979), "
+            "credit_data (id 999001)") in out and "make fetch-study-data" in out
+    assert not (tmp_path / "resources").exists()
+    # the real run fetches inside the prepare_dataset jobs (the variable reaches them)
+    with LocalOpenML() as srv:
+        monkeypatch.setenv(openml.ENV_URL, srv.url)
+        run_snakemake(tmp_path, "results/data/diamonds.json", "results/data/credit_data.json", config=cfg, cores=1)
+    assert {"/data/v1/download/7044979/diamonds.arff", "/data/v1/download/7999001/credit_data.arff"} <= set(srv.requests)
+    side = yaml.safe_load((tmp_path / "results/data/diamonds.json").read_text())
+    assert side["schema"]["target"] == "price" and side["info"]["raw_columns"] == 10
+    assert sorted(p.name for p in (tmp_path / "resources/openml").iterdir()) == [
+        "openml_44979.parquet", "openml_999001.parquet"]
+    # cached now (server gone): no list, and the plan-time checks read the cached tables
+    monkeypatch.setenv(openml.ENV_URL, closed_port_url())
+    out = "".join(run_snakemake(tmp_path, "-n", config=cfg, cores=1).stdout)
+    assert "still to fetch" not in out
+    bad = run_snakemake(tmp_path, "-n", config={**cfg, "splits": {"sizes": [128], "seeds": [0]}}, cores=1, check=False)
+    assert bad.returncode != 0 and "n=128" in bad.stderr + bad.stdout and "'diamonds'" in bad.stderr + bad.stdout
+    bad = run_snakemake(tmp_path, "-n", config={**cfg, "datasets": {"diamonds": {**DIAMONDS, "categorical": ["nope"]}}},
+                        cores=1, check=False)
+    assert bad.returncode != 0 and "nope" in bad.stderr and "'categorical'" in bad.stderr
+
+
+STUDY = REPO / "config" / "study.yaml"
+
+
+def study_dry_run(workdir, *configfiles, env=None):
+    from conftest import SNAKEMAKE
+
+    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(workdir), "-n", "--cores", "2",
+           "--configfile", str(STUDY), *map(str, configfiles)]
+    return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_dry_run_of_the_study_config_needs_no_network_and_lists_the_35_tables(tmp_path):
+    """`snakemake -n --configfile config/study.yaml` on a fresh machine (empty cache, OpenML
+    unreachable). Generators the study asks for that cannot run here (TabPFN without its v2
+    weights, GPT-4o-mini without OPENAI_API_KEY, LLaMA 3.3 70B without vLLM) fail the plan by
+    design (requested means required); a second config file, merged over the study's, marks
+    exactly those entries `optional: true`, so the rest of the study is planned unchanged."""
+    study = yaml.safe_load(STUDY.read_text())
+    ids = {name: spec["id"] for name, spec in study["datasets"].items()}
+    assert len(ids) == 35 and all(s["source"] == "openml" and s["target"] == "default"
+                                  for s in study["datasets"].values())
+    env = {**os.environ, openml.ENV_URL: closed_port_url(), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("TABPFN_MODEL_CACHE_DIR", None)
+    plain = study_dry_run(tmp_path, env=env)
+    if plain.returncode != 0:  # requested means required: a generator, named, not a data or network error
+        err = plain.stderr + plain.stdout
+        assert "is requested but cannot run here" in err and "optional: true" in err, err[-3000:]
+        assert "Traceback" not in err and "still to fetch" not in err
+    unavailable = [g for g, e in study["generators"].items() if e["kind"] in ("tabpfn", "llm_icl")]
+    assert unavailable == ["tabpfn", "gpt-4o-mini", "llama-3.3-70b", "llama-3.3-70b-mitigation"]
+    override = tmp_path / "optional.yaml"
+    override.write_text(yaml.safe_dump({"generators": {g: {"optional": True} for g in unavailable}}))
+    proc = study_dry_run(tmp_path, override, env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    listed = out.split("still to fetch: ", 1)[1].split(". Fetch them once", 1)[0]
+    assert listed == ", ".join(f"{name} (id {i})" for name, i in ids.items())
+    assert "make fetch-study-data" in out
+    # the whole data stage is planned: one prepare job per table, 35 x 3 sizes x 3 seeds splits
+    stats = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.MULTILINE)}
+    assert stats["prepare_dataset"] == 35 and stats["make_split"] == 35 * 3 * 3, stats
+    assert stats["generate"] > 0 and stats["evaluate"] == stats["generate"]
+    assert not (tmp_path / "resources").exists() and not (tmp_path / "results").exists()

@@ -271,10 +271,8 @@ def peek(name: str, spec: dict) -> tuple[list[str] | None, int | None]:
 
 
 def _default_target(name: str, spec: dict, columns: list[str]) -> str:
-    """``target: default``: the table's default target (OpenML's ``default_target_attribute``,
-    kept in the cache file's metadata); an error when it has none or it is not a column."""
-    if spec.get("source") != "openml":
-        raise DatasetError(f"dataset {name!r}: 'target: default' is only for source 'openml' (name the column)")
+    """``target: default`` of an OpenML table: its ``default_target_attribute`` (kept in the cache
+    file's metadata); an error when it has none or it is not a column."""
     from synthrisk.openml import cache_path, read_meta
 
     default = read_meta(cache_path(spec)).get("default_target", "")
@@ -306,10 +304,10 @@ def check_plan(name: str, spec: dict, splits: dict, demands: list[tuple[int, int
         target = spec.get("target")
         if not target:
             raise DatasetError(f"dataset {name!r} needs key 'target'")
-        if target != "default" and target not in columns:
-            raise DatasetError(f"{where}: key 'target': column {target!r} is not in the table; columns: {columns}")
-        if target == "default":
+        if target == "default" and spec.get("source") == "openml":
             target = _default_target(name, spec, columns)
+        elif target not in columns:
+            raise DatasetError(f"{where}: key 'target': column {target!r} is not in the table; columns: {columns}")
         for key in ("categorical", "numerical", "drop"):
             bad = [c for c in spec.get(key) or [] if c not in columns and not (key == "drop" and c == "rownames")]
             if bad:
@@ -346,7 +344,7 @@ def prepare(raw: pd.DataFrame, name: str, spec: dict) -> tuple[pd.DataFrame, Tab
         raise DatasetError(f"dataset {name!r}: unknown key(s) {unknown}; known: {sorted(KNOWN_KEYS)}")
     spec = {**DEFAULTS, **spec}
     target = spec.get("target")
-    if target == "default":
+    if target == "default" and spec.get("source") == "openml":
         target = raw.attrs.get("default_target") or None
         if not target:
             raise DatasetError(f"dataset {name!r}: key 'target' is 'default' but the table has no default target "
