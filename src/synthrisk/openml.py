@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -83,19 +84,22 @@ def _get(url: str, what: str, retries: int = RETRIES, timeout: float = TIMEOUT_S
     for attempt in range(retries + 1):
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
-                body = resp.read()
-                if resp.headers.get("Content-Encoding", "") == "gzip":
-                    body = gzip.decompress(body)
-                return body
+                body, encoding = resp.read(), resp.headers.get("Content-Encoding", "")
+            break
         except urllib.error.HTTPError as e:
             if e.code < 500 or attempt == retries:
                 raise OpenMLError(f"{what}: {url} answered HTTP {e.code}: {_openml_message(e)}") from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as e:  # refused, DNS, timeout, cut off
             if attempt == retries:
                 reason = getattr(e, "reason", e)
                 raise OpenMLUnreachable(f"{what}: cannot reach {url} ({type(e).__name__}: {reason})") from None
         time.sleep(0.5 * 2 ** attempt)
-    raise AssertionError("unreachable")
+    if encoding == "gzip":
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError) as e:
+            raise OpenMLError(f"{what}: {url} sent a gzip body that does not decompress ({e})") from None
+    return body
 
 
 def _openml_message(e: urllib.error.HTTPError) -> str:
@@ -116,6 +120,16 @@ def _json(url: str, what: str, key: str) -> dict:
         raise OpenMLError(f"{what}: {url} did not return OpenML JSON with {key!r} ({type(e).__name__}: {e})") from None
 
 
+def _listed(obj: dict, key: str, what: str) -> list[dict]:
+    """``obj[key]`` as a list (OpenML's JSON, converted from XML, gives a lone item as a dict)."""
+    items = obj.get(key) if isinstance(obj, dict) else None
+    if isinstance(items, dict):
+        return [items]
+    if not isinstance(items, list):
+        raise OpenMLError(f"{what}: OpenML's answer has no list {key!r}")
+    return items
+
+
 def _true(v) -> bool:
     return str(v).lower() == "true"
 
@@ -133,7 +147,8 @@ def fetch(data_id: int, base: str | None = None) -> tuple[pd.DataFrame, dict]:
         raise OpenMLError(f"{what}: format {desc.get('format')!r} is not supported (dense ARFF only)")
     if desc.get("status", "active") != "active":
         log.warning("%s (%s) has status %r on OpenML", what, desc.get("name"), desc.get("status"))
-    feats = _json(f"{base}api/v1/json/data/features/{data_id}", f"{what} (features)", "data_features")["feature"]
+    feats = _listed(_json(f"{base}api/v1/json/data/features/{data_id}", f"{what} (features)", "data_features"),
+                    "feature", what)
     feats = sorted(feats, key=lambda f: int(f["index"]))
     qualities = _qualities(base, data_id, what)
     url = desc.get("url")
@@ -144,7 +159,11 @@ def fetch(data_id: int, base: str | None = None) -> tuple[pd.DataFrame, dict]:
     if desc.get("md5_checksum") and md5 != desc["md5_checksum"]:
         raise OpenMLError(f"{what}: the data file {url} has md5 {md5}, the description says {desc['md5_checksum']} "
                           f"(a truncated or changed download)")
-    df = parse_arff(raw.decode("utf-8"), what=f"{what} ({url})")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise OpenMLError(f"{what}: the data file {url} is not UTF-8 (byte {e.start})") from None
+    df = parse_arff(text, what=f"{what} ({url})")
     names = [f["name"] for f in feats]
     if list(df.columns) != names:
         raise OpenMLError(f"{what}: the data file's columns {list(df.columns)} differ from the features {names}")
@@ -164,11 +183,12 @@ def fetch(data_id: int, base: str | None = None) -> tuple[pd.DataFrame, dict]:
 def _qualities(base: str, data_id: int, what: str) -> dict:
     try:
         q = _json(f"{base}api/v1/json/data/qualities/{data_id}", f"{what} (qualities)", "data_qualities")
+        items = _listed(q, "quality", what)
     except OpenMLError as e:  # not computed for every dataset (OpenML answers 412): no check
         log.info("%s; row and column counts not cross-checked", e)
         return {}
     out = {}
-    for item in q.get("quality") or []:
+    for item in items:
         if item.get("name") == "NumberOfInstances" and item.get("value") not in (None, ""):
             out[item["name"]] = float(item["value"])
     return out
@@ -204,8 +224,12 @@ def load(name: str, spec: dict) -> pd.DataFrame:
     path = cache_path(spec)
     data_id = int(spec["id"])
     if path.exists():
-        df = pd.read_parquet(path)
-        df.attrs["default_target"] = read_meta(path).get("default_target", "")
+        try:
+            df = pd.read_parquet(path)
+            df.attrs["default_target"] = read_meta(path).get("default_target", "")
+        except Exception as e:  # pyarrow's errors: not a parquet file, truncated
+            raise DatasetError(f"dataset {name!r}: the OpenML cache file {str(path)!r} is not readable "
+                               f"({type(e).__name__}: {e}); delete it and fetch again") from None
         return df
     try:
         df, meta = fetch(data_id)
