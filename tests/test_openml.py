@@ -125,6 +125,42 @@ def test_unknown_id_and_a_corrupt_download_are_clear_errors_and_cache_nothing(se
     assert not list(tmp_path.iterdir())
 
 
+def _set_target(desc_target=None, marked=None):
+    def edit_desc(answer):
+        answer["data_set_description"]["default_target_attribute"] = desc_target
+        return answer
+
+    def edit_feats(answer):
+        for f in answer["data_features"]["feature"]:
+            f["is_target"] = str(f["name"] == marked).lower()
+        return answer
+    return edit_desc, edit_feats
+
+
+@pytest.mark.parametrize("desc_target, marked, expected", [
+    ("price", "price", "price"),    # the fixture: both agree
+    (None, "price", "price"),       # no default in the description: the features' is_target
+    ("price", None, "price"),       # no feature marked: the description's
+    ("carat", "price", "price"),    # they disagree: the features win (as fetch_openml), with a warning
+    (None, None, ""),               # none at all: target: default is an error naming the id
+])
+def test_default_target_from_description_and_features(server, tmp_path, caplog, desc_target, marked, expected):
+    edit_desc, edit_feats = _set_target(desc_target, marked)
+    server.edits[("description", "44979")] = edit_desc
+    server.edits[("features", "44979")] = edit_feats
+    spec = {**DIAMONDS, "cache_dir": str(tmp_path)}
+    df = load_raw("diamonds", spec)
+    assert df.attrs["default_target"] == expected
+    assert openml.read_meta(tmp_path / "openml_44979.parquet")["default_target"] == expected
+    assert ("differs from the features' is_target" in caplog.text) == (desc_target == "carat")
+    if expected:
+        assert load_dataset("diamonds", spec)[1].target == expected
+    else:
+        with pytest.raises(DatasetError, match="'diamonds'.*'target' is 'default'.*no default target"):
+            load_dataset("diamonds", spec)
+        assert "price" in load_dataset("diamonds", {**spec, "target": "price"})[0].columns
+
+
 ARFF = """% a comment
 @RELATION t
 @attribute 'a name' numeric
@@ -198,6 +234,7 @@ PLAN_BASE = {"splits": {"sizes": [32], "seeds": [0]}, "generators": {"copy": {"k
              "synthetic_rows": "n", "metrics": {"families": ["fidelity"]}, "figures": []}
 
 
+@pytest.mark.pipeline
 def test_plan_lists_uncached_tables_checks_cached_ones_and_jobs_fetch(tmp_path, monkeypatch):
     from conftest import run_snakemake
 
@@ -220,13 +257,15 @@ def test_plan_lists_uncached_tables_checks_cached_ones_and_jobs_fetch(tmp_path, 
         "openml_44979.parquet", "openml_999001.parquet"]
     # cached now (server gone): no list, and the plan-time checks read the cached tables
     monkeypatch.setenv(openml.ENV_URL, closed_port_url())
-    out = "".join(run_snakemake(tmp_path, "-n", config=cfg, cores=1).stdout)
-    assert "still to fetch" not in out
+    proc = run_snakemake(tmp_path, "-n", config=cfg, cores=1)
+    assert "still to fetch" not in proc.stdout + proc.stderr and "prepare_dataset" not in proc.stdout
     bad = run_snakemake(tmp_path, "-n", config={**cfg, "splits": {"sizes": [128], "seeds": [0]}}, cores=1, check=False)
-    assert bad.returncode != 0 and "n=128" in bad.stderr + bad.stdout and "'diamonds'" in bad.stderr + bad.stdout
+    out = bad.stdout + bad.stderr
+    assert bad.returncode != 0 and "'diamonds'" in out and "n=128" in out and "240 rows" in out, out[-2000:]
     bad = run_snakemake(tmp_path, "-n", config={**cfg, "datasets": {"diamonds": {**DIAMONDS, "categorical": ["nope"]}}},
                         cores=1, check=False)
-    assert bad.returncode != 0 and "nope" in bad.stderr and "'categorical'" in bad.stderr
+    out = bad.stdout + bad.stderr
+    assert bad.returncode != 0 and "'diamonds'" in out and "nope" in out and "'categorical'" in out, out[-2000:]
 
 
 STUDY = REPO / "config" / "study.yaml"

@@ -279,6 +279,9 @@ def _default_target(name: str, spec: dict, columns: list[str]) -> str:
     if not default:
         raise DatasetError(f"dataset {name!r}: key 'target' is 'default' but OpenML id {spec['id']} has no default "
                            f"target attribute; name the target column")
+    if "," in default:
+        raise DatasetError(f"dataset {name!r}: OpenML id {spec['id']} has several default targets ({default}); "
+                           f"name one in key 'target'")
     if default not in columns:
         raise DatasetError(f"dataset {name!r}: OpenML id {spec['id']}'s default target {default!r} is not a column "
                            f"of the table (listed as ignored or row id?); name the target column")
@@ -349,6 +352,9 @@ def prepare(raw: pd.DataFrame, name: str, spec: dict) -> tuple[pd.DataFrame, Tab
         if not target:
             raise DatasetError(f"dataset {name!r}: key 'target' is 'default' but the table has no default target "
                                f"attribute (OpenML's default_target_attribute); name the target column")
+        if "," in target:
+            raise DatasetError(f"dataset {name!r}: the table has several default targets ({target}); name one in "
+                               f"key 'target'")
     if not target:
         raise DatasetError(f"dataset {name!r} needs key 'target'")
     categorical = list(spec.get("categorical") or [])

@@ -170,14 +170,28 @@ def fetch(data_id: int, base: str | None = None) -> tuple[pd.DataFrame, dict]:
     if qualities.get("NumberOfInstances") is not None and int(qualities["NumberOfInstances"]) != len(df):
         raise OpenMLError(f"{what}: parsed {len(df)} rows, OpenML's qualities say "
                           f"{int(qualities['NumberOfInstances'])}")
-    target = str(desc.get("default_target_attribute") or "")
+    target = default_target(desc, feats, what)
     ignored = [f["name"] for f in feats
-               if (_true(f.get("is_ignore")) or _true(f.get("is_row_identifier"))) and f["name"] != target]
+               if (_true(f.get("is_ignore")) or _true(f.get("is_row_identifier"))) and f["name"] not in target.split(",")]
     df = df.drop(columns=ignored)
     meta = {"default_target": target, "openml_id": str(data_id), "openml_name": str(desc.get("name", "")),
             "openml_version": str(desc.get("version", "")), "openml_md5_checksum": md5,
             "openml_ignored": ",".join(ignored), "openml_url": url}
     return df, meta
+
+
+def default_target(desc: dict, feats: list[dict], what: str) -> str:
+    """The default target: the description's ``default_target_attribute``, which the features
+    must mark ``is_target``. Where they disagree the features win, as in scikit-learn's
+    ``fetch_openml`` (OpenML's own note: the features are the more reliable, openml/OpenML#768),
+    with a warning; several targets are kept comma-separated (``target: default`` then asks
+    for one). ``""``: none."""
+    described = [t.strip() for t in str(desc.get("default_target_attribute") or "").split(",") if t.strip()]
+    marked = [f["name"] for f in feats if _true(f.get("is_target"))]
+    if marked and described and marked != described:
+        log.warning("%s: the description's default target %s differs from the features' is_target %s; "
+                    "using the features'", what, described, marked)
+    return ",".join(marked or described)
 
 
 def _qualities(base: str, data_id: int, what: str) -> dict:
