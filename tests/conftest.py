@@ -58,14 +58,17 @@ def stage_split(root: Path, name: str, spec: dict, n: int, seed: int, rows: int 
 
     Returns (split folder, dataset sidecar JSON) under ``root``.
     """
-    from synthrisk.pipeline import make_split, prepare_dataset
+    from synthrisk.paths import SPLIT_PARTS
+    from synthrisk.stages.data import prepare_dataset
+    from synthrisk.stages.split import make_split
 
     table, side = root / "data" / f"{name}.parquet", root / "data" / f"{name}.json"
     if not side.exists():
         prepare_dataset(name, spec, {}, str(table), str(side))
     split_dir = root / "splits" / name / f"n{n}" / f"s{seed}"
     if not (split_dir / "split.json").exists():
-        make_split(str(table), str(side), n, seed, {}, n if rows is None else rows, str(split_dir))
+        make_split(str(table), str(side), n, seed, {}, n if rows is None else rows,
+                   {p: str(split_dir / f"{p}.parquet") for p in SPLIT_PARTS}, str(split_dir / "split.json"))
     return split_dir, side
 
 

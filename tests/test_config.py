@@ -9,7 +9,7 @@ import re
 import pytest
 from conftest import ARRESTS, run_snakemake
 
-from synthrisk.workflow import ConfigError, Plan
+from synthrisk.plan import ConfigError, Plan
 
 MINIMAL = {
     "datasets": {"arrests": dict(ARRESTS)},
@@ -117,7 +117,9 @@ def validated(cfg: dict) -> dict:
 
 def test_schema_defaults_fill_the_rest():
     cfg = validated(MINIMAL)
-    assert cfg["metrics"]["families"] == ["fidelity", "utility", "privacy", "diversity"]
+    # families and figures default to every registered one (the registries are the only list)
+    assert "families" not in cfg["metrics"] and "figures" not in cfg
+    assert Plan.from_config(cfg).families == ["fidelity", "utility", "privacy", "diversity"]
     assert cfg["data"]["pool_size"] == 5000
     assert cfg["splits"]["reference_size"] == 1000 and cfg["splits"]["test_fraction"] == 0.2
 

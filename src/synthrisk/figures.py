@@ -23,14 +23,12 @@ import pandas as pd  # noqa: E402
 
 from synthrisk.aggregate import summarise  # noqa: E402
 
-#: the study's plot order; other generators follow alphabetically
-ORDER = ["copy", "holdout", "smote", "ctgan", "tvae", "tabdiff", "gpt-4o-mini", "tabpfn", "llama-3.3-70b", "local-llm"]
-
-
-def _order(gens) -> list[str]:
+def _order(gens, order=None) -> list[str]:
+    """``gens`` in ``order`` (the config's generator order, from the plan); a generator not in
+    it (a label such as ``tabpfn [random weights]`` is placed by its name) follows alphabetically."""
     gens = list(dict.fromkeys(gens))
-    key = {g: i for i, g in enumerate(ORDER)}
-    return sorted(gens, key=lambda g: (key.get(g.split(" [")[0].split("~")[0], len(ORDER)), g))
+    key = {g: i for i, g in enumerate(order or ())}
+    return sorted(gens, key=lambda g: (key.get(g, key.get(g.split(" [")[0], len(key))), g))
 
 
 def _select(summary: pd.DataFrame, family: str, metric: str, **eq) -> pd.DataFrame:
@@ -74,12 +72,12 @@ def _save(fig, out_png: str | Path) -> Path:
     return out
 
 
-def fidelity_utility(metrics: pd.DataFrame, out_png: str | Path) -> Path:
+def fidelity_utility(metrics: pd.DataFrame, out_png: str | Path, order=None) -> Path:
     summary = summarise(metrics)
     shape = _select(summary, "fidelity", "shape", against="test")
     util = _select(summary, "utility", "tstr_auc", model="mean")
     real = _select(summary, "utility", "trtr_auc", model="mean")
-    gens = _order(list(shape.generator) + list(util.generator))
+    gens = _order(list(shape.generator) + list(util.generator), order)
     fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(gens) * 2), 4.2))
     _bars(axes[0], shape, "Fidelity: shape score vs unseen real rows", "mean KS/TV complement", gens, (0, 1.02))
     _bars(axes[1], util, "Utility: train synthetic, test real", "mean macro ROC AUC", gens, (0.3, 1.02))
@@ -92,13 +90,13 @@ def fidelity_utility(metrics: pd.DataFrame, out_png: str | Path) -> Path:
     return _save(fig, out_png)
 
 
-def privacy_by_n(metrics: pd.DataFrame, out_png: str | Path) -> Path:
+def privacy_by_n(metrics: pd.DataFrame, out_png: str | Path, order=None) -> Path:
     """Top: the study's worst case (max over its ten attacks, biased upwards); bottom: the
     unbiased cross-fitted one (``selected``)."""
     summary = summarise(metrics)
     rows = [("worst", "study's worst case: max over its 10 attacks"),
             ("selected", "unbiased: attack chosen on one fold, scored on the other")]
-    gens = _order(list(_select(summary, "privacy", "auc").generator))
+    gens = _order(list(_select(summary, "privacy", "auc").generator), order)
     fig, axes = plt.subplots(2, 2, figsize=(max(8, 1.1 * len(gens) * 2), 8.4))
     for (attack, what), ax_row in zip(rows, axes):
         auc = _select(summary, "privacy", "auc", attack=attack)
@@ -115,7 +113,7 @@ def privacy_by_n(metrics: pd.DataFrame, out_png: str | Path) -> Path:
     return _save(fig, out_png)
 
 
-def frontier(metrics: pd.DataFrame, out_png: str | Path) -> Path:
+def frontier(metrics: pd.DataFrame, out_png: str | Path, order=None) -> Path:
     summary = summarise(metrics)
     keys = ["generator"]
     auc = _select(summary, "privacy", "auc", attack="worst").groupby(keys)["mean"].mean()

@@ -24,7 +24,7 @@
 from synthrisk.llm.server import SERVER_DIR as LLM_SERVER_DIR
 from synthrisk.llm.workflow import LLMServers
 
-LLM = LLMServers(config)
+LLM = LLMServers(config, PLAN.all_generators)  # the plan's entries, factorial variants expanded
 
 
 rule llm_server:

@@ -16,9 +16,10 @@ INSTANCE_SEP = "@"
 
 
 class LLMServers:
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, generators: dict | None = None):
+        """``generators``: the plan's entries (factorial variants expanded); default: expanded here."""
         self.servers = dict(config.get("llm_servers") or {})
-        self.generators = expand_factorial(config.get("generators") or {})
+        self.generators = generators if generators is not None else expand_factorial(config.get("generators") or {})
 
     def server_of(self, generator: str) -> str | None:
         """The ``llm_servers`` name an llm_icl generator entry uses (``params.server``), or None."""
