@@ -7,9 +7,11 @@ files its plugin declares (e.g. prompt templates). The rules pass it as a ``para
 editing a module reruns exactly the jobs whose code imports it (Snakemake's own code trigger
 sees only the rule and its script).
 
-Rules of the scan: ``import synthrisk.a.b`` and ``from synthrisk.a import b`` count the module
-``synthrisk.a.b`` (and ``synthrisk.a`` for the ``from`` form, which names it); relative imports
-are resolved. A parent package's ``__init__`` counts only where it is imported by name, not
+Rules of the scan: ``import synthrisk.a.b`` and ``from synthrisk.a import b`` (``b`` a
+submodule) count the module ``synthrisk.a.b``; ``from synthrisk.a import name`` (not a module)
+counts ``synthrisk.a``; relative imports are resolved; a registry target string
+(``"synthrisk.attacks.dcr:score"``) counts its module, so a registry's users (the privacy
+family runs every attack of ``attacks/__init__.py``) include the modules it loads. A parent package's ``__init__`` counts only where it is imported by name, not
 because a submodule of it is: the registries (``generators/__init__.py``, ``metrics/__init__.py``)
 are then not part of every plugin's fingerprint, and registering a new kind reruns nothing of
 the others. The stage modules load their plugin by its registry target instead.
@@ -18,9 +20,11 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from pathlib import Path
 
 PACKAGE = "synthrisk"
+_TARGET = re.compile(r"^synthrisk(\.[A-Za-z_]\w*)+:[A-Za-z_]\w*$")
 _SCANS: dict[Path, tuple[int, frozenset[str]]] = {}
 
 
@@ -61,8 +65,11 @@ def imports_of(module: str, root: Path | None = None) -> frozenset[str]:
                 base = f"{base}.{node.module}" if node.module else base
             else:
                 base = node.module or ""
-            found.add(base)
-            found.update(f"{base}.{a.name}" for a in node.names)
+            for a in node.names:  # a submodule by its own name, else the module the name is from
+                sub = f"{base}.{a.name}"
+                found.add(sub if module_path(sub, root) is not None else base)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _TARGET.match(node.value):
+            found.add(node.value.partition(":")[0])  # a registry target, "synthrisk.attacks.dcr:score"
     out = frozenset(m for m in found if module_path(m, root) is not None)
     _SCANS[path] = (mtime, out)
     return out

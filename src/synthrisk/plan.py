@@ -116,6 +116,7 @@ class Plan:
     skipped: dict[str, str] = field(default_factory=dict)  # name -> reason
     messages: list[str] = field(default_factory=list)
     root: Path = Path(".")
+    code_root: Path | None = None  # the folder holding the synthrisk source to fingerprint (default: the imported one)
     _codes: dict = field(default_factory=dict, repr=False)  # fingerprint cache
 
     # ------------------------------------------------------------------ build
@@ -312,7 +313,7 @@ class Plan:
         """Fingerprint of a rule's stage module and its imports (rules without a plugin)."""
         key = ("stage", rule)
         if key not in self._codes:
-            self._codes[key] = fingerprint(STAGES[rule])
+            self._codes[key] = fingerprint(STAGES[rule], root=self.code_root)
         return self._codes[key]
 
     def generator_code(self, name: str) -> str:
@@ -324,7 +325,7 @@ class Plan:
         key = ("gen", kind)
         if key not in self._codes:
             self._codes[key] = fingerprint(STAGES["generate"], GENERATORS.module(kind),
-                                           files=tuple(GENERATORS.get(kind).RESOURCE_FILES))
+                                           files=tuple(GENERATORS.get(kind).RESOURCE_FILES), root=self.code_root)
         return self._codes[key]
 
     def families_code(self) -> str:
@@ -333,7 +334,8 @@ class Plan:
 
         key = ("fam", tuple(self.families))
         if key not in self._codes:
-            self._codes[key] = fingerprint(STAGES["evaluate"], *[FAMILIES.module(f) for f in self.families])
+            self._codes[key] = fingerprint(STAGES["evaluate"], *[FAMILIES.module(f) for f in self.families],
+                                           root=self.code_root)
         return self._codes[key]
 
     # ------------------------------------------------------------------- grid
