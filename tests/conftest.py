@@ -79,19 +79,21 @@ def write_config(workdir: Path, config: dict, name: str = "cfg.yaml") -> Path:
 
 
 def run_snakemake(workdir: Path, *args: str, config: dict | None = None, configfile: str = "cfg.yaml",
-                  cores: int = 2, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run the repository's Snakefile with ``workdir`` as working directory.
+                  cores: int = 2, check: bool = True, timeout: float = 900, snakefile: Path | None = None,
+                  env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the repository's Snakefile (or ``snakefile``) with ``workdir`` as working directory.
 
     ``config`` (if given) is written to ``<workdir>/<configfile>`` first; an existing file is
-    used otherwise. ``check``: raise with the tail of the output when Snakemake fails.
+    used otherwise. ``check``: raise with the tail of the output when Snakemake fails. ``env``:
+    extra environment variables (e.g. ``PYTHONPATH`` of a copied package; jobs inherit them).
     """
     workdir = Path(workdir)
     if config is not None:
         write_config(workdir, config, configfile)
-    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+    cmd = [str(SNAKEMAKE), "-s", str(snakefile or REPO / "Snakefile"), "--directory", str(workdir),
            "--configfile", str(workdir / configfile), "--cores", str(cores), *args]
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **(env or {})}
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(

@@ -38,6 +38,14 @@ def _select(summary: pd.DataFrame, family: str, metric: str, **eq) -> pd.DataFra
     return s
 
 
+def _better(family: str, metric: str) -> str:
+    """'higher is better' / 'lower is better' from the family's declared goal (``GOALS``)."""
+    from synthrisk.metrics import goal
+
+    g = (goal(family, metric) or ("",))[0]
+    return {"maximize": "higher is better", "minimize": "lower is better"}.get(g, g)
+
+
 def _bars(ax, s: pd.DataFrame, title: str, ylabel: str, gens: list[str], ylim=None) -> None:
     ns = sorted(s["n"].unique())
     width = 0.8 / max(len(ns), 1)
@@ -79,8 +87,10 @@ def fidelity_utility(metrics: pd.DataFrame, out_png: str | Path, order=None) -> 
     real = _select(summary, "utility", "trtr_auc", model="mean")
     gens = _order(list(shape.generator) + list(util.generator), order)
     fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(gens) * 2), 4.2))
-    _bars(axes[0], shape, "Fidelity: shape score vs unseen real rows", "mean KS/TV complement", gens, (0, 1.02))
-    _bars(axes[1], util, "Utility: train synthetic, test real", "mean macro ROC AUC", gens, (0.3, 1.02))
+    _bars(axes[0], shape, "Fidelity: shape score vs unseen real rows",
+          f"mean KS/TV complement ({_better('fidelity', 'shape')})", gens, (0, 1.02))
+    _bars(axes[1], util, "Utility: train synthetic, test real",
+          f"mean macro ROC AUC ({_better('utility', 'tstr_auc')})", gens, (0.3, 1.02))
     if len(real):
         for _, r in real.iterrows():
             axes[1].axhline(r["mean"], ls="--", lw=1, color="k", alpha=0.3 + 0.2 * (r["n"] / real["n"].max()))
@@ -102,7 +112,8 @@ def privacy_by_n(metrics: pd.DataFrame, out_png: str | Path, order=None) -> Path
         auc = _select(summary, "privacy", "auc", attack=attack)
         tpr = _select(summary, "privacy", "tpr_at_fpr_0.01", attack=attack)
         if len(auc):
-            _bars(ax_row[0], auc, f"MIA ROC AUC ({what})", "ROC AUC", gens, (0.3, 1.02))
+            _bars(ax_row[0], auc, f"MIA ROC AUC ({what})", f"ROC AUC ({_better('privacy', 'auc')})", gens,
+                  (0.3, 1.02))
             ax_row[0].axhline(0.5, color="grey", lw=0.8)
             _bars(ax_row[1], tpr, f"TPR at 1% FPR ({attack})", "TPR (ideal: 0.01)", gens, (0, 1.02))
             ax_row[1].axhline(0.01, color="grey", lw=0.8)
@@ -129,7 +140,7 @@ def frontier(metrics: pd.DataFrame, out_png: str | Path, order=None) -> Path:
         for g, r in both.iterrows():
             ax.scatter(r["x"], r["y"])
             ax.annotate(g, (r["x"], r["y"]), fontsize=8, xytext=(3, 3), textcoords="offset points")
-        ax.set_xlabel("worst-case MIA AUC (lower is safer)")
+        ax.set_xlabel(f"worst-case MIA AUC ({_better('privacy', 'auc')})")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     fig.suptitle("Privacy-utility frontier (means over datasets, n and seeds)")

@@ -69,7 +69,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from synthrisk.attacks import ATTACKS, PROTOCOLS, STUDY_ATTACKS, notes_of, prepare, run_attack
 from synthrisk.io import make_rng, stable_int
@@ -112,8 +111,7 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     n1, n0 = int(labels.sum()), int((~labels).sum())
     if n1 == 0 or n0 == 0:
         raise Undefined(f"AUC needs both labels; got {n1} member(s) and {n0} non-member(s)")
-    r = rankdata(np.asarray(scores, dtype=np.float64))
-    return float((r[labels].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    return roc.rank_auc(labels, scores)
 
 
 def tpr_at_fpr(labels: np.ndarray, scores: np.ndarray, fpr: float) -> float:

@@ -36,6 +36,7 @@ from threadpoolctl import threadpool_limits
 from synthrisk.encoding import TableEncoder
 from synthrisk.io import child_seed
 from synthrisk.metrics.base import Split, nan_row, row
+from synthrisk.metrics.roc import rank_auc
 from synthrisk.params import Param, ParamError, check_params as check_declared, items_in
 from synthrisk.schema import TableSchema
 
@@ -146,14 +147,7 @@ def macro_ovr_auc(y: np.ndarray, proba: np.ndarray) -> float:
     labels = np.unique(y)
     if len(labels) < 2:
         raise ValueError("macro_ovr_auc needs at least two classes in y")
-    return float(np.mean([_auc(y == c, proba[:, c]) for c in labels]))
-
-
-def _auc(pos: np.ndarray, score: np.ndarray) -> float:
-    ranks = pd.Series(score).rank(method="average").to_numpy()
-    n_pos = int(pos.sum())
-    n_neg = len(pos) - n_pos
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(np.mean([rank_auc(y == c, proba[:, c]) for c in labels]))
 
 
 def _codes(s: pd.Series, classes: list[str], what: str) -> np.ndarray:
