@@ -1,4 +1,4 @@
-"""Helpers for ``workflow/rules/llm.smk``: which generate jobs use which LLM server.
+"""The LLM service jobs of ``workflow/rules/llm.smk``: which generate jobs use which LLM server.
 
 Kept here (not in the .smk) so the rule file stays thin and lint-clean. See llm.smk for the
 mechanism (a Snakemake ``service`` job per server, consumed by the generate jobs).
