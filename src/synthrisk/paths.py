@@ -24,6 +24,8 @@ TABLES = {"table": f"{RESULTS}/tables/metrics.parquet", "summary": f"{RESULTS}/t
           "headline": f"{RESULTS}/tables/headline.csv", "eps": f"{RESULTS}/tables/eps_lower.csv"}
 FIGURE = f"{RESULTS}/figures/{{fig}}.png"
 LOGS = f"{RESULTS}/logs"
+LLM_SERVER_DIR = f"{RESULTS}/llm/servers"  # one file per running LLM server (workflow/rules/llm.smk)
+LLM_CACHE_DIR = f"{RESULTS}/cache/llm"  # the LLM response cache
 
 
 class _Keep(dict):
