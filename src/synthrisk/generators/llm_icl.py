@@ -95,7 +95,7 @@ PARAMS = {
     "new_level_policy": Param("reject", "what to do with a categorical level the members lack", choices=POLICIES),
     "prices": Param(None, "USD per million tokens: {model: {input: x, output: y}}", (dict, _N)),
     "price_key": Param(None, "the prices entry to use (default: the model name)", _S),
-    "cache_dir": Param(DEFAULT_DIR, "content-addressed response cache"),
+    "cache_dir": Param(DEFAULT_DIR, "content-addressed response cache (null: off)", _S),
     "request_timeout": Param(600.0, "seconds per request"),
     "max_retries": Param(6, "retries on 429/5xx/timeouts", check=at_least(0)),
     "retry_backoff": Param(1.0, "first backoff in seconds (doubles, with jitter)"),
