@@ -9,6 +9,7 @@ schema, the rule files, the scripts and profiles/default) resolve against the re
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -70,6 +71,14 @@ def stage_split(root: Path, name: str, spec: dict, n: int, seed: int, rows: int 
         make_split(str(table), str(side), n, seed, {}, n if rows is None else rows,
                    {p: str(split_dir / f"{p}.parquet") for p in SPLIT_PARTS}, str(split_dir / "split.json"))
     return split_dir, side
+
+
+def job_counts(stdout: str) -> dict[str, int]:
+    """The 'Job stats' table of a (dry) run: rule -> number of jobs ({} when nothing is to be done)."""
+    if "Job stats:" not in stdout:
+        return {}
+    table = stdout[stdout.rindex("Job stats:"):]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M) if m.group(1) != "total"}
 
 
 def write_config(workdir: Path, config: dict, name: str = "cfg.yaml") -> Path:

@@ -7,7 +7,7 @@ import copy
 import re
 
 import pytest
-from conftest import ARRESTS, run_snakemake
+from conftest import ARRESTS, job_counts, run_snakemake
 
 from synthrisk.plan import ConfigError, Plan
 
@@ -17,12 +17,6 @@ MINIMAL = {
     "generators": {"copy": {"kind": "copy"}},
     "synthetic_rows": "n",
 }
-
-
-def job_counts(stdout: str) -> dict[str, int]:
-    """The 'Job stats' table of a dry run: rule -> number of jobs."""
-    table = stdout[stdout.rindex("Job stats:"):]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M) if m.group(1) != "total"}
 
 
 def dry_run(tmp_path, config, check=True):

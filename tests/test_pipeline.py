@@ -15,7 +15,7 @@ import shutil
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO, run_snakemake
+from conftest import REPO, job_counts, run_snakemake
 
 from synthrisk.metrics.base import LONG_COLUMNS
 
@@ -27,13 +27,6 @@ SMOKE = yaml.safe_load(SMOKE_FILE.read_text())
 DATASETS = list(SMOKE["datasets"])
 GENERATORS = list(SMOKE["generators"])
 FAMILIES = list(SMOKE["metrics"]["families"])
-
-
-def job_counts(stdout: str) -> dict[str, int]:
-    if "Job stats:" not in stdout:
-        return {}
-    table = stdout[stdout.rindex("Job stats:"):]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M) if m.group(1) != "total"}
 
 
 @pytest.fixture(scope="module")

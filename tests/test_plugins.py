@@ -16,7 +16,7 @@ import textwrap
 
 import pandas as pd
 import pytest
-from conftest import ARRESTS, REPO, run_snakemake
+from conftest import ARRESTS, REPO, job_counts, run_snakemake
 
 pytestmark = pytest.mark.pipeline
 
@@ -85,13 +85,6 @@ def register(path, anchor: str, line: str) -> None:
     text = path.read_text()
     assert text.count(anchor) == 1
     path.write_text(text.replace(anchor, anchor + "\n        " + line))
-
-
-def job_counts(stdout: str) -> dict[str, int]:
-    if "Job stats:" not in stdout:
-        return {}
-    table = stdout[stdout.rindex("Job stats:"):]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M) if m.group(1) != "total"}
 
 
 @pytest.fixture(scope="module")
