@@ -150,3 +150,21 @@ def test_generator_fingerprint_depends_on_its_kind_only():
     assert plan.generator_code("smote") != plan.generator_code("copy")
     fam = validated({**MINIMAL, "metrics": {"families": ["fidelity"]}})
     assert Plan.from_config(fam).families_code() != plan.families_code()
+
+
+def test_resources_and_inputs_come_from_the_kinds_declaration():
+    """A generate job's resources: the defaults, its kind's declared RESOURCES, the entry's
+    `resources:`, in that order; only a kind that declares USES_HOLDOUT gets the holdout rows."""
+    cfg = validated(edited(generators={
+        "copy": {"kind": "copy"}, "holdout": {"kind": "holdout"},
+        "tabdiff": {"kind": "tabdiff", "params": {"device": "cpu"}},
+        "big": {"kind": "tabdiff", "params": {"device": "cpu"}, "resources": {"runtime": 600, "gpu_model": "a100"}},
+    }))
+    plan = Plan.from_config(cfg, check_available=False)
+    assert plan.resources("copy") == {"gpu": 0, "gpu_model": "", "runtime": 30, "mem_mb": 4000, "cpus_per_task": 1}
+    assert plan.resources("tabdiff") == {"gpu": 1, "gpu_model": "", "runtime": 120, "mem_mb": 16000,
+                                         "cpus_per_task": 1}
+    assert plan.resources("big")["runtime"] == 600 and plan.resources("big")["gpu"] == 1
+    assert plan.resources("big")["gpu_model"] == "a100"
+    assert "holdout" in plan.generate_inputs("holdout")
+    assert set(plan.generate_inputs("copy")) == set(plan.generate_inputs("tabdiff")) == {"members", "sidecar"}

@@ -200,3 +200,27 @@ def test_holdout_beats_barely_trained_ctgan_on_fidelity(arrests):
         shape[kind] = next(r["value"] for r in rows if r["metric"] == "shape" and r["against"] == "test")
     assert shape["holdout"] > shape["ctgan"] + 0.05, shape
     assert shape["holdout"] > 0.8, shape
+
+
+def test_only_the_holdout_control_is_given_the_holdout_rows(tmp_path, monkeypatch):
+    """The generate stage reads the holdout rows only for a kind that declares USES_HOLDOUT."""
+    import synthrisk.stages.generate as stage
+
+    split_dir, side = stage_split(tmp_path, "arrests", ARRESTS, 32, 0)
+    seen = {}
+    real = stage.run_generator
+
+    def spy(name, cls, params, members, schema, k, seed, ctx):
+        seen[name] = sorted(ctx.extra)
+        return real(name, cls, params, members, schema, k, seed, ctx)
+
+    monkeypatch.setattr(stage, "run_generator", spy)
+    for kind in ("copy", "smote", "holdout"):
+        out = tmp_path / f"{kind}.parquet"
+        generate(kind, {"kind": kind, "params": {}}, GENERATORS.target(kind), str(split_dir / "members.parquet"),
+                 str(side), 32, 0, 32, str(out), str(out) + ".json", holdout=str(split_dir / "holdout.parquet"))
+    assert seen == {"copy": [], "smote": [], "holdout": ["holdout"]}
+    with pytest.raises(ValueError, match="needs the split's holdout rows"):
+        generate("holdout", {"kind": "holdout", "params": {}}, GENERATORS.target("holdout"),
+                 str(split_dir / "members.parquet"), str(side), 32, 0, 32, str(tmp_path / "h.parquet"),
+                 str(tmp_path / "h.parquet.json"))
