@@ -91,6 +91,7 @@ def register(path, anchor: str, line: str) -> None:
 def repo(tmp_path_factory):
     """A copy of the repository with the three throw-away plugins added, and a finished run."""
     root = tmp_path_factory.mktemp("plugins") / "repo"
+    root.mkdir()
     for name in ("Snakefile", "workflow", "src", "profiles", "envs"):
         src = REPO / name
         (shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
