@@ -10,7 +10,7 @@ min_version("9.0")
 # installed (make setup does; the conda envs in envs/ install it in their post-deploy scripts).
 sys.path.insert(0, f"{workflow.basedir}/src")
 
-from synthrisk.workflow import check_config  # noqa: E402
+from synthrisk.plan import check_config  # noqa: E402
 
 
 # The embedded default, unless the user gives their own (--configfile replaces it, not merges)
@@ -34,10 +34,7 @@ include: "workflow/rules/aggregate.smk"
 
 rule all:
     input:
-        "results/tables/metrics.parquet",
-        "results/tables/summary.csv",
-        "results/tables/headline.csv",
-        "results/tables/eps_lower.csv",
+        *paths.TABLES.values(),
         FIGURES,
         # every data, split, synthetic and metric file (sidecars too): a deleted one is rebuilt
         PLAN.all_files(),

@@ -42,6 +42,7 @@ def main():
 
     torch.set_num_threads(a.threads)
     from synthrisk.datasets import load_dataset
+    from synthrisk.generators import GENERATORS
     from synthrisk.generators.base import FitContext, run_generator
     from synthrisk.metrics import fidelity, utility
     from synthrisk.metrics.base import Split
@@ -59,7 +60,7 @@ def main():
                 for gen in a.gens:
                     params = td_params if gen == "tabdiff" else {}
                     t0 = time.perf_counter()
-                    syn, side = run_generator(gen, gen, params, parts["members"], schema, n, seed, ctx)
+                    syn, side = run_generator(gen, GENERATORS.get(gen), params, parts["members"], schema, n, seed, ctx)
                     wall = time.perf_counter() - t0
                     fid = fidelity.evaluate(syn, split, schema, np.random.default_rng(0), {"against": ["test"]})
                     agg = {r["metric"]: r["value"] for r in fid if r.get("column") is None}

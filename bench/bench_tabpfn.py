@@ -38,6 +38,7 @@ def main():
     torch.set_num_threads(a.threads)
     from synthrisk.datasets import load_dataset
     from synthrisk.generators.base import FitContext, run_generator
+    from synthrisk.generators.tabpfn import TabPFNGenerator
     from synthrisk.splits import make_split
 
     weights = a.weights
@@ -53,7 +54,7 @@ def main():
     for n in a.sizes:
         split = make_split(df, schema, n, 0)
         t0 = time.perf_counter()
-        _, side = run_generator("tabpfn", "tabpfn", params, split["members"], schema, n, 0,
+        _, side = run_generator("tabpfn", TabPFNGenerator, params, split["members"], schema, n, 0,
                                 FitContext(dataset=a.dataset, n=n, seed=0))
         total = time.perf_counter() - t0
         info = side["info"]

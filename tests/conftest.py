@@ -9,6 +9,7 @@ schema, the rule files, the scripts and profiles/default) resolve against the re
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,15 +59,26 @@ def stage_split(root: Path, name: str, spec: dict, n: int, seed: int, rows: int 
 
     Returns (split folder, dataset sidecar JSON) under ``root``.
     """
-    from synthrisk.pipeline import make_split, prepare_dataset
+    from synthrisk.paths import SPLIT_PARTS
+    from synthrisk.stages.data import prepare_dataset
+    from synthrisk.stages.split import make_split
 
     table, side = root / "data" / f"{name}.parquet", root / "data" / f"{name}.json"
     if not side.exists():
         prepare_dataset(name, spec, {}, str(table), str(side))
     split_dir = root / "splits" / name / f"n{n}" / f"s{seed}"
     if not (split_dir / "split.json").exists():
-        make_split(str(table), str(side), n, seed, {}, n if rows is None else rows, str(split_dir))
+        make_split(str(table), str(side), n, seed, {}, n if rows is None else rows,
+                   {p: str(split_dir / f"{p}.parquet") for p in SPLIT_PARTS}, str(split_dir / "split.json"))
     return split_dir, side
+
+
+def job_counts(stdout: str) -> dict[str, int]:
+    """The 'Job stats' table of a (dry) run: rule -> number of jobs ({} when nothing is to be done)."""
+    if "Job stats:" not in stdout:
+        return {}
+    table = stdout[stdout.rindex("Job stats:"):]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M) if m.group(1) != "total"}
 
 
 def write_config(workdir: Path, config: dict, name: str = "cfg.yaml") -> Path:
@@ -76,19 +88,21 @@ def write_config(workdir: Path, config: dict, name: str = "cfg.yaml") -> Path:
 
 
 def run_snakemake(workdir: Path, *args: str, config: dict | None = None, configfile: str = "cfg.yaml",
-                  cores: int = 2, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run the repository's Snakefile with ``workdir`` as working directory.
+                  cores: int = 2, check: bool = True, timeout: float = 900, snakefile: Path | None = None,
+                  env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the repository's Snakefile (or ``snakefile``) with ``workdir`` as working directory.
 
     ``config`` (if given) is written to ``<workdir>/<configfile>`` first; an existing file is
-    used otherwise. ``check``: raise with the tail of the output when Snakemake fails.
+    used otherwise. ``check``: raise with the tail of the output when Snakemake fails. ``env``:
+    extra environment variables (e.g. ``PYTHONPATH`` of a copied package; jobs inherit them).
     """
     workdir = Path(workdir)
     if config is not None:
         write_config(workdir, config, configfile)
-    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+    cmd = [str(SNAKEMAKE), "-s", str(snakefile or REPO / "Snakefile"), "--directory", str(workdir),
            "--configfile", str(workdir / configfile), "--cores", str(cores), *args]
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **(env or {})}
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(

@@ -152,7 +152,7 @@ def test_rows_worst_case_and_params(credit):
     assert by(alone, "auc", "logan")["value"] == by(rows, "auc", "logan")["value"]
     cls = by(rows, "auc_rarest_class", "dcr")["column"]
     assert cls.startswith("card=") and cls.split("=")[1] in schema.target_levels
-    with pytest.raises(KeyError, match="nope"):
+    with pytest.raises(ValueError, match="attacks: unknown attack.*nope"):
         privacy.evaluate(copy_control(split, 0), split, schema, make_rng(0), {"attacks": ["nope"]})
     with pytest.raises(ValueError, match="bogus"):
         privacy.evaluate(copy_control(split, 0), split, schema, make_rng(0), {"bogus": 1})

@@ -7,9 +7,9 @@ import copy
 import re
 
 import pytest
-from conftest import ARRESTS, run_snakemake
+from conftest import ARRESTS, job_counts, run_snakemake
 
-from synthrisk.workflow import ConfigError, Plan
+from synthrisk.plan import ConfigError, Plan
 
 MINIMAL = {
     "datasets": {"arrests": dict(ARRESTS)},
@@ -17,12 +17,6 @@ MINIMAL = {
     "generators": {"copy": {"kind": "copy"}},
     "synthetic_rows": "n",
 }
-
-
-def job_counts(stdout: str) -> dict[str, int]:
-    """The 'Job stats' table of a dry run: rule -> number of jobs."""
-    table = stdout[stdout.rindex("Job stats:"):]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M) if m.group(1) != "total"}
 
 
 def dry_run(tmp_path, config, check=True):
@@ -117,7 +111,9 @@ def validated(cfg: dict) -> dict:
 
 def test_schema_defaults_fill_the_rest():
     cfg = validated(MINIMAL)
-    assert cfg["metrics"]["families"] == ["fidelity", "utility", "privacy", "diversity"]
+    # families and figures default to every registered one (the registries are the only list)
+    assert "families" not in cfg["metrics"] and "figures" not in cfg
+    assert Plan.from_config(cfg).families == ["fidelity", "utility", "privacy", "diversity"]
     assert cfg["data"]["pool_size"] == 5000
     assert cfg["splits"]["reference_size"] == 1000 and cfg["splits"]["test_fraction"] == 0.2
 
@@ -154,3 +150,21 @@ def test_generator_fingerprint_depends_on_its_kind_only():
     assert plan.generator_code("smote") != plan.generator_code("copy")
     fam = validated({**MINIMAL, "metrics": {"families": ["fidelity"]}})
     assert Plan.from_config(fam).families_code() != plan.families_code()
+
+
+def test_resources_and_inputs_come_from_the_kinds_declaration():
+    """A generate job's resources: the defaults, its kind's declared RESOURCES, the entry's
+    `resources:`, in that order; only a kind that declares USES_HOLDOUT gets the holdout rows."""
+    cfg = validated(edited(generators={
+        "copy": {"kind": "copy"}, "holdout": {"kind": "holdout"},
+        "tabdiff": {"kind": "tabdiff", "params": {"device": "cpu"}},
+        "big": {"kind": "tabdiff", "params": {"device": "cpu"}, "resources": {"runtime": 600, "gpu_model": "a100"}},
+    }))
+    plan = Plan.from_config(cfg, check_available=False)
+    assert plan.resources("copy") == {"gpu": 0, "gpu_model": "", "runtime": 30, "mem_mb": 4000, "cpus_per_task": 1}
+    assert plan.resources("tabdiff") == {"gpu": 1, "gpu_model": "", "runtime": 120, "mem_mb": 16000,
+                                         "cpus_per_task": 1}
+    assert plan.resources("big")["runtime"] == 600 and plan.resources("big")["gpu"] == 1
+    assert plan.resources("big")["gpu_model"] == "a100"
+    assert "holdout" in plan.generate_inputs("holdout")
+    assert set(plan.generate_inputs("copy")) == set(plan.generate_inputs("tabdiff")) == {"members", "sidecar"}

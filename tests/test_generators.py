@@ -13,10 +13,10 @@ from conftest import ARRESTS, WINE, stage_split
 
 from synthrisk.encoding import canonical_strings
 from synthrisk.generators import GENERATORS
-from synthrisk.generators.base import FitContext, build, run_generator
+from synthrisk.generators.base import FitContext, run_generator
 from synthrisk.io import read_json, read_parquet
 from synthrisk.metrics.base import Split
-from synthrisk.pipeline import generate
+from synthrisk.stages.generate import generate
 from synthrisk.schema import TableSchema
 from synthrisk.splits import make_split, quotas
 
@@ -28,7 +28,7 @@ def rows_of(df: pd.DataFrame, schema: TableSchema) -> Counter:
 def run(kind: str, split: dict, schema: TableSchema, k: int, seed: int = 0, params: dict | None = None,
         name: str | None = None) -> tuple[pd.DataFrame, dict]:
     ctx = FitContext(dataset=schema.name, n=len(split["members"]), seed=seed, extra={"holdout": split["holdout"]})
-    return run_generator(name or kind, kind, params or {}, split["members"], schema, k, seed, ctx)
+    return run_generator(name or kind, GENERATORS.get(kind), params or {}, split["members"], schema, k, seed, ctx)
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +131,8 @@ def test_same_seed_same_bytes(tmp_path, kind, spec):
     paths = []
     for i, seed in enumerate((0, 0, 1)):
         out = tmp_path / f"out{i}.parquet"
-        generate(kind, {"kind": kind, "params": {}}, str(split_dir), str(side), 32, seed, 32, str(out))
+        generate(kind, {"kind": kind, "params": {}}, GENERATORS.target(kind), str(split_dir / "members.parquet"),
+                 str(side), 32, seed, 32, str(out), str(out) + ".json", holdout=str(split_dir / "holdout.parquet"))
         paths.append(out)
     a, b, c = (p.read_bytes() for p in paths)
     assert a == b
@@ -148,8 +149,9 @@ def test_output_depends_on_generator_name(tmp_path):
     """Two names of one kind draw independent streams (the stream is derived from the name)."""
     split_dir, side = stage_split(tmp_path, "arrests", ARRESTS, 32, 0)
     for name in ("copy", "copy2"):
-        generate(name, {"kind": "copy", "params": {}}, str(split_dir), str(side), 32, 0, 32,
-                 str(tmp_path / f"{name}.parquet"))
+        out = tmp_path / f"{name}.parquet"
+        generate(name, {"kind": "copy", "params": {}}, GENERATORS.target("copy"), str(split_dir / "members.parquet"),
+                 str(side), 32, 0, 32, str(out), str(out) + ".json")
     assert (tmp_path / "copy.parquet").read_bytes() != (tmp_path / "copy2.parquet").read_bytes()
 
 
@@ -163,7 +165,7 @@ def test_output_depends_on_generator_name(tmp_path):
 ])
 def test_unknown_params_raise(kind, params, word):
     with pytest.raises(TypeError, match=word):
-        build(kind, params)
+        GENERATORS.get(kind)(**params)
 
 
 def test_unknown_kind_is_named():
@@ -198,3 +200,27 @@ def test_holdout_beats_barely_trained_ctgan_on_fidelity(arrests):
         shape[kind] = next(r["value"] for r in rows if r["metric"] == "shape" and r["against"] == "test")
     assert shape["holdout"] > shape["ctgan"] + 0.05, shape
     assert shape["holdout"] > 0.8, shape
+
+
+def test_only_the_holdout_control_is_given_the_holdout_rows(tmp_path, monkeypatch):
+    """The generate stage reads the holdout rows only for a kind that declares USES_HOLDOUT."""
+    import synthrisk.stages.generate as stage
+
+    split_dir, side = stage_split(tmp_path, "arrests", ARRESTS, 32, 0)
+    seen = {}
+    real = stage.run_generator
+
+    def spy(name, cls, params, members, schema, k, seed, ctx):
+        seen[name] = sorted(ctx.extra)
+        return real(name, cls, params, members, schema, k, seed, ctx)
+
+    monkeypatch.setattr(stage, "run_generator", spy)
+    for kind in ("copy", "smote", "holdout"):
+        out = tmp_path / f"{kind}.parquet"
+        generate(kind, {"kind": kind, "params": {}}, GENERATORS.target(kind), str(split_dir / "members.parquet"),
+                 str(side), 32, 0, 32, str(out), str(out) + ".json", holdout=str(split_dir / "holdout.parquet"))
+    assert seen == {"copy": [], "smote": [], "holdout": ["holdout"]}
+    with pytest.raises(ValueError, match="needs the split's holdout rows"):
+        generate("holdout", {"kind": "holdout", "params": {}}, GENERATORS.target("holdout"),
+                 str(split_dir / "members.parquet"), str(side), 32, 0, 32, str(tmp_path / "h.parquet"),
+                 str(tmp_path / "h.parquet.json"))

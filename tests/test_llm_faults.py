@@ -200,7 +200,7 @@ def test_server_file_missing_is_a_clear_error(tmp_path):
 def test_workflow_server_helpers():
     from types import SimpleNamespace
 
-    from synthrisk.llm.workflow import LLMServers
+    from synthrisk.llm.service_jobs import LLMServers
 
     cfg = {"llm_servers": {"local-gemma": {"kind": "llama_cpp", "threads": 1}},
            "generators": {"copy": {"kind": "copy"},

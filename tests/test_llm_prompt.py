@@ -135,9 +135,9 @@ def test_factorial_varies_the_no_copy_instruction_and_the_prompt():
 
 
 def test_bad_prompt_params_fail_at_construction():
-    with pytest.raises(ValueError, match=r"prompt must be one of study, guarded, got 'studdy'"):
+    with pytest.raises(ValueError, match=r"params.prompt: 'studdy' is not allowed; allowed values: \['study', 'guarded'\]"):
         LLMICLGenerator(prompt="studdy")
-    with pytest.raises(ValueError, match="no_copy must be true, false or null"):
+    with pytest.raises(ValueError, match="params.no_copy: expected bool or NoneType, got str 'yes'"):
         LLMICLGenerator(no_copy="yes")
     with pytest.raises(ValueError, match="no_copy: true needs prompt_style: chat"):
         LLMICLGenerator(no_copy=True, prompt_style="completion")

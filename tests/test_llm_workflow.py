@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from conftest import run_snakemake
 
-from synthrisk.llm.workflow import INSTANCE_SEP, LLMServers
+from synthrisk.llm.service_jobs import INSTANCE_SEP, LLMServers
 
 
 def _config(instances: int, seeds=(0, 1, 2, 3, 4, 5)) -> dict:

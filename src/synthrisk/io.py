@@ -1,4 +1,4 @@
-"""Reading and writing stage outputs: parquet tables, JSON sidecars, seeds, fingerprints.
+"""Reading and writing stage outputs: parquet tables, JSON sidecars, seeds.
 
 Every stage writes a parquet table (pyarrow, no pandas index, no creation timestamps) and a
 small JSON sidecar next to it (``<file>.json``) with versions, seed and timings. Writing is
@@ -9,9 +9,7 @@ rename: a killed job never leaves a truncated file); a file that cannot be read 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.metadata
-import importlib.util
 import json
 import os
 import platform
@@ -140,36 +138,3 @@ def make_rng(seed: int, *keys: str | int) -> np.random.Generator:
 def child_seed(rng: np.random.Generator) -> int:
     """An int seed for libraries that only take ints (sklearn, torch), drawn from ``rng``."""
     return int(rng.integers(0, 2**31 - 1))
-
-
-# ----------------------------------------------------------------- fingerprint
-_CORE = ("synthrisk.schema", "synthrisk.io")
-
-
-def module_file(module: str) -> Path:
-    if "/" in module:  # a data file of the package, e.g. "synthrisk/resources/prompt_study.txt"
-        root = Path(importlib.util.find_spec("synthrisk").origin).parent.parent
-        return root / module
-    spec = importlib.util.find_spec(module)
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError(f"module {module!r} not found")
-    return Path(spec.origin)
-
-
-def fingerprint(*modules: str) -> str:
-    """Hash of the source of the given modules plus the package core (schema, io).
-
-    A subpackage counts with all its modules; a name with a ``/`` is a package data file
-    (e.g. a prompt template).
-
-    Rules pass this as a ``params`` value so that editing a module's code reruns exactly
-    the jobs that run it (Snakemake's code trigger sees only the rule and the script).
-    """
-    h = hashlib.sha256()
-    for m in sorted(set(_CORE + tuple(modules))):
-        f = module_file(m)
-        files = sorted(f.parent.rglob("*.py")) if f.name == "__init__.py" else [f]
-        for p in files:  # a subpackage counts with all its modules
-            h.update(str(p.relative_to(f.parent)).encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()[:16]

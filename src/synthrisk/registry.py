@@ -20,6 +20,10 @@ class Registry:
     def names(self) -> list[str]:
         return sorted(self._entries)
 
+    def __iter__(self):
+        """Names in registration order."""
+        return iter(self._entries)
+
     def module(self, name: str) -> str:
         return self.target(name).split(":")[0]
 
@@ -32,5 +36,10 @@ class Registry:
             ) from None
 
     def get(self, name: str) -> Any:
-        mod, _, attr = self.target(name).partition(":")
-        return getattr(importlib.import_module(mod), attr)
+        return load_target(self.target(name))
+
+
+def load_target(target: str) -> Any:
+    """The object a ``"module:attribute"`` target names (imported now)."""
+    mod, _, attr = target.partition(":")
+    return getattr(importlib.import_module(mod), attr)

@@ -42,9 +42,10 @@ import numpy as np
 import pandas as pd
 
 from synthrisk.io import make_rng
+from synthrisk.paths import SPLIT_PARTS
 from synthrisk.schema import TableSchema
 
-PARTS = ("members", "non_members", "reference", "test", "holdout")
+PARTS = SPLIT_PARTS
 
 
 class SplitError(ValueError):

@@ -8,18 +8,15 @@ rule aggregate:
         metrics=PLAN.metric_files(),
         synthetic=PLAN.synthetic_files(),
     output:
-        table="results/tables/metrics.parquet",
-        summary="results/tables/summary.csv",
-        headline="results/tables/headline.csv",
-        eps="results/tables/eps_lower.csv",
+        **paths.TABLES,
     params:
         # with only_generators: the other generators' existing files, read but never rebuilt
         others=PLAN.other_existing(),
         # optional generators that cannot run here: listed with their reason in the tables
         left_out=PLAN.skipped,
-        code=fingerprint("synthrisk.aggregate", "synthrisk.metrics.base", "synthrisk.metrics.roc"),
+        code=PLAN.stage_code("aggregate"),
     log:
-        "results/logs/aggregate.log",
+        f"{paths.LOGS}/aggregate.log",
     script:
         "../scripts/aggregate.py"
 
@@ -28,12 +25,14 @@ rule figure:
     conda:
         "../../envs/core.yaml"
     input:
-        "results/tables/metrics.parquet",
+        paths.TABLES["table"],
     output:
-        "results/figures/{fig}.png",
+        paths.FIGURE,
     params:
-        code=fingerprint("synthrisk.figures", "synthrisk.aggregate"),
+        # generators in config order: the order (and colours) of every figure
+        order=PLAN.generator_order(),
+        code=PLAN.stage_code("figure"),
     log:
-        "results/logs/figures/{fig}.log",
+        f"{paths.LOGS}/figures/{{fig}}.log",
     script:
         "../scripts/figure.py"

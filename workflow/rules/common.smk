@@ -1,8 +1,8 @@
-# Helpers shared by the rules: the generator grid, fingerprints of the package code, targets.
+# Helpers shared by the rules: the run plan (grid, params, fingerprints) and the path templates.
 import sys
 
-from synthrisk.io import fingerprint
-from synthrisk.workflow import Plan
+from synthrisk import paths
+from synthrisk.plan import Plan
 
 
 wildcard_constraints:
@@ -12,18 +12,22 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-# generator availability is checked (and reported) once, by the main process, not in every job
+# params, names and generator availability are checked (and reported) once, by the main
+# process, before any job; not again in every job
 PLAN = Plan.from_config(config, check_available=workflow.is_main_process)
 for _msg in PLAN.messages:
     print(f"synthrisk: {_msg}", file=sys.stderr)
 
 FAMILIES_RUN = PLAN.families
-FIGURES = expand("results/figures/{fig}.png", fig=PLAN.figures)
-SPLIT_DIR = "results/splits/{dataset}/n{n}/s{seed}"
+FIGURES = expand(paths.FIGURE, fig=PLAN.figures)
 
 
 def generator_entry(wildcards):
     return PLAN.entry(wildcards.generator)
+
+
+def generator_plugin(wildcards):
+    return PLAN.plugin(wildcards.generator)
 
 
 def generator_code(wildcards):

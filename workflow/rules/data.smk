@@ -5,14 +5,14 @@ rule prepare_dataset:
     conda:
         "../../envs/core.yaml"
     output:
-        table="results/data/{dataset}.parquet",
-        sidecar="results/data/{dataset}.json",
+        table=paths.DATA,
+        sidecar=paths.DATA_SIDECAR,
     params:
         spec=lambda w: config["datasets"][w.dataset],
         defaults=config["data"],
-        code=fingerprint("synthrisk.datasets", "synthrisk.pipeline"),
+        code=PLAN.stage_code("prepare_dataset"),
     log:
-        "results/logs/data/{dataset}.log",
+        f"{paths.LOGS}/data/{{dataset}}.log",
     script:
         "../scripts/prepare_dataset.py"
 
@@ -21,20 +21,16 @@ rule make_split:
     conda:
         "../../envs/core.yaml"
     input:
-        table="results/data/{dataset}.parquet",
-        sidecar="results/data/{dataset}.json",
+        table=paths.DATA,
+        sidecar=paths.DATA_SIDECAR,
     output:
-        members=f"{SPLIT_DIR}/members.parquet",
-        non_members=f"{SPLIT_DIR}/non_members.parquet",
-        reference=f"{SPLIT_DIR}/reference.parquet",
-        test=f"{SPLIT_DIR}/test.parquet",
-        holdout=f"{SPLIT_DIR}/holdout.parquet",
-        sidecar=f"{SPLIT_DIR}/split.json",
+        **paths.split_parts(),
+        sidecar=paths.SPLIT_SIDECAR,
     params:
         splits=config["splits"],
         holdout_size=holdout_rows,
-        code=fingerprint("synthrisk.splits", "synthrisk.pipeline"),
+        code=PLAN.stage_code("make_split"),
     log:
-        "results/logs/splits/{dataset}/n{n}/s{seed}.log",
+        f"{paths.LOGS}/splits/{{dataset}}/n{{n}}/s{{seed}}.log",
     script:
         "../scripts/make_split.py"

@@ -1,30 +1,24 @@
 # Evaluation: each synthetic table is scored by every metric family in one job (one process
-# start, one read of the split), writing one long table per family:
-# results/metrics/{family}/{generator}/{dataset}/n{n}/s{seed}.parquet
+# start, one read of the split), writing one long table per family (paths.METRIC).
 
 
 rule evaluate:
     conda:
         "../../envs/evaluate.yaml"
     input:
-        synthetic="results/synthetic/{generator}/{dataset}/n{n}/s{seed}.parquet",
-        split=multiext(f"{SPLIT_DIR}/", *[f"{p}.parquet" for p in PLAN.split_parts]),
-        sidecar="results/data/{dataset}.json",
+        synthetic=paths.SYNTHETIC,
+        sidecar=paths.DATA_SIDECAR,
+        **paths.split_parts(),
     output:
-        **{
-            f: f"results/metrics/{f}/{{generator}}/{{dataset}}/n{{n}}/s{{seed}}.parquet"
-            for f in FAMILIES_RUN
-        },
+        **{f: paths.fill(paths.METRIC, family=f) for f in FAMILIES_RUN},
         # the sidecars are outputs too: a failed job removes them with the tables (no orphans)
-        **{
-            f"{f}_sidecar": f"results/metrics/{f}/{{generator}}/{{dataset}}/n{{n}}/s{{seed}}.parquet.json"
-            for f in FAMILIES_RUN
-        },
+        **{f"{f}_sidecar": paths.sidecar(paths.fill(paths.METRIC, family=f)) for f in FAMILIES_RUN},
     params:
         families={f: PLAN.family_params(f) for f in FAMILIES_RUN},
+        plugins=PLAN.family_plugins(),
         code=PLAN.families_code(),
     log:
-        "results/logs/metrics/{generator}/{dataset}/n{n}/s{seed}.log",
+        f"{paths.LOGS}/metrics/{{generator}}/{{dataset}}/n{{n}}/s{{seed}}.log",
     script:
         "../scripts/evaluate.py"
 
@@ -33,15 +27,15 @@ rule evaluate_reference:
     conda:
         "../../envs/evaluate.yaml"
     input:
-        split=multiext(f"{SPLIT_DIR}/", *[f"{p}.parquet" for p in PLAN.split_parts]),
-        sidecar="results/data/{dataset}.json",
+        sidecar=paths.DATA_SIDECAR,
+        **paths.split_parts(),
     output:
-        table="results/metrics/reference/{dataset}/n{n}/s{seed}.parquet",
-        sidecar="results/metrics/reference/{dataset}/n{n}/s{seed}.parquet.json",
+        table=paths.REFERENCE,
+        sidecar=paths.sidecar(paths.REFERENCE),
     params:
-        family_params=config["metrics"]["utility"],
-        code=fingerprint("synthrisk.metrics.utility", "synthrisk.encoding", "synthrisk.pipeline"),
+        family_params=PLAN.family_params("utility"),
+        code=PLAN.stage_code("evaluate_reference"),
     log:
-        "results/logs/metrics/reference/{dataset}/n{n}/s{seed}.log",
+        f"{paths.LOGS}/metrics/reference/{{dataset}}/n{{n}}/s{{seed}}.log",
     script:
         "../scripts/evaluate_reference.py"

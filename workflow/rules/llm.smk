@@ -14,7 +14,7 @@
 # refuses `run:` for service consumers). On Slurm the group runs on one node (resources in the
 # profile); vLLM's tensor parallelism uses the GPUs of that node.
 #
-# Helpers (input function, threads) live in synthrisk.llm.workflow.LLMServers (`LLM` below).
+# Helpers (input function, threads) live in synthrisk.llm.service_jobs.LLMServers (`LLM` below).
 #
 # Config:
 #   llm_servers:
@@ -22,9 +22,9 @@
 #   generators:
 #     local-llm: {kind: llm_icl, params: {server: local-gemma, api_key_env: null, ...}}
 from synthrisk.llm.server import SERVER_DIR as LLM_SERVER_DIR
-from synthrisk.llm.workflow import LLMServers
+from synthrisk.llm.service_jobs import LLMServers
 
-LLM = LLMServers(config)
+LLM = LLMServers(config, PLAN.all_generators)  # the plan's entries, factorial variants expanded
 
 
 rule llm_server:

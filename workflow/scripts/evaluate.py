@@ -1,11 +1,11 @@
-# Thin adapter: rule evaluate -> synthrisk.pipeline.evaluate (all families of one synthetic table)
-from pathlib import Path
-
+# Thin adapter: rule evaluate -> synthrisk.stages.evaluate (all families of one synthetic table)
 from synthrisk.logs import job_logging
-from synthrisk.pipeline import evaluate
+from synthrisk.paths import SPLIT_PARTS
+from synthrisk.stages.evaluate import evaluate
 
 with job_logging(snakemake.log[0]):
     families = snakemake.params.families
-    evaluate(families, snakemake.wildcards.generator, snakemake.input.synthetic,
-             str(Path(snakemake.input.split[0]).parent), snakemake.input.sidecar, int(snakemake.wildcards.n),
-             int(snakemake.wildcards.seed), {f: getattr(snakemake.output, f) for f in families})
+    evaluate(families, snakemake.params.plugins, snakemake.wildcards.generator, snakemake.input.synthetic,
+             {p: snakemake.input[p] for p in SPLIT_PARTS}, snakemake.input.sidecar, int(snakemake.wildcards.n),
+             int(snakemake.wildcards.seed), {f: snakemake.output[f] for f in families},
+             {f: snakemake.output[f"{f}_sidecar"] for f in families})

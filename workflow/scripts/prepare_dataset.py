@@ -1,6 +1,6 @@
-# Thin adapter: rule prepare_dataset -> synthrisk.pipeline.prepare_dataset
+# Thin adapter: rule prepare_dataset -> synthrisk.stages.data
 from synthrisk.logs import job_logging
-from synthrisk.pipeline import prepare_dataset
+from synthrisk.stages.data import prepare_dataset
 
 with job_logging(snakemake.log[0]):
     prepare_dataset(snakemake.wildcards.dataset, snakemake.params.spec, snakemake.params.defaults,

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from synthrisk.io import make_rng, versions
+from synthrisk.params import Param, check_params
 from synthrisk.schema import TableSchema
 
 
@@ -31,7 +32,18 @@ class FitContext:
 class Generator:
     """Base class. Subclasses set ``kind`` and implement :meth:`fit` and :meth:`sample`.
 
-    * ``__init__(**params)`` takes the config entry's ``params`` (unknown keys must raise).
+    What the workflow needs to know about a kind is declared on its class:
+
+    * ``PARAMS``: its parameters (name -> :class:`~synthrisk.params.Param`: default, one-line
+      description, type and allowed values). The plan checks every config entry's ``params``
+      against it before any job runs; ``__init__`` checks them again (:meth:`checked`).
+    * ``RESOURCES``: its default cluster resources (``gpu``, ``runtime`` minutes, ``mem_mb``,
+      ...), updated by the config entry's ``resources:``.
+    * ``RESOURCE_FILES``: package data files it reads (e.g. prompt templates), paths relative
+      to the package, hashed into its jobs' code fingerprint with its imports.
+    * ``USES_HOLDOUT``: whether it is given the split's holdout rows (only the holdout control).
+
+    * ``__init__(**params)`` takes the config entry's ``params`` (unknown keys raise).
     * ``fit(data, schema, rng, ctx)``: ``data`` is the canonical member table (see
       :mod:`synthrisk.schema`), the only real rows a generator may learn from.
     * ``sample(k, rng)`` returns a frame with the schema's columns (the driver conforms
@@ -44,10 +56,23 @@ class Generator:
 
     kind: str = "base"
     deterministic: bool = True  # same seed -> same bytes
+    PARAMS: dict[str, Param] = {}
+    RESOURCES: dict = {}
+    RESOURCE_FILES: tuple[str, ...] = ()
+    USES_HOLDOUT: bool = False
 
     def __init__(self, **params):
-        if params:
-            raise TypeError(f"{self.kind}: unknown param(s) {sorted(params)}")
+        self.params = self.checked(params)
+
+    @classmethod
+    def check_params(cls, params: dict | None, where: str) -> dict:
+        """``params`` checked against :attr:`PARAMS` (errors name ``where.<key>``), defaults filled.
+        A kind with checks across parameters extends this."""
+        return check_params(cls.PARAMS, params, where)
+
+    @classmethod
+    def checked(cls, params: dict | None) -> dict:
+        return cls.check_params(params, f"{cls.kind} params")
 
     def fit(self, data: pd.DataFrame, schema: TableSchema, rng: np.random.Generator, ctx: FitContext) -> None:
         raise NotImplementedError
@@ -63,16 +88,9 @@ class Generator:
         return None
 
 
-def build(kind: str, params: dict | None = None) -> Generator:
-    from synthrisk.generators import GENERATORS
-
-    cls = GENERATORS.get(kind)
-    return cls(**(params or {}))
-
-
 def run_generator(
     name: str,
-    kind: str,
+    cls: type[Generator],
     params: dict | None,
     members: pd.DataFrame,
     schema: TableSchema,
@@ -80,12 +98,13 @@ def run_generator(
     seed: int,
     ctx: FitContext,
 ) -> tuple[pd.DataFrame, dict]:
-    """Fit ``kind`` on ``members`` and sample ``k`` rows; return (table, sidecar dict).
+    """Fit generator class ``cls`` on ``members`` and sample ``k`` rows; return (table, sidecar dict).
 
     The fit and sample streams are derived from (seed, generator name, dataset, n), so a
     generator's output depends on nothing else.
     """
-    gen = build(kind, params)
+    gen = cls(**(params or {}))
+    kind = cls.kind
     fit_rng = make_rng(seed, "fit", name, ctx.dataset, ctx.n)
     sample_rng = make_rng(seed, "sample", name, ctx.dataset, ctx.n)
     t0 = time.perf_counter()

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from synthrisk.generators.base import FitContext, Generator
+from synthrisk.params import Param
 from synthrisk.schema import TableSchema
 
 
@@ -40,6 +41,7 @@ class HoldoutGenerator(Generator):
     error (the split sizes the holdout to the number of synthetic rows)."""
 
     kind = "holdout"
+    USES_HOLDOUT = True
 
     def fit(self, data: pd.DataFrame, schema: TableSchema, rng: np.random.Generator, ctx: FitContext) -> None:
         if "holdout" not in ctx.extra:
@@ -56,9 +58,11 @@ class FailGenerator(Generator):
     """Always fails in ``fit`` with ``message``: used to test how failures surface."""
 
     kind = "fail"
+    PARAMS = {"message": Param("this generator is configured to fail", "the error message fit raises")}
 
-    def __init__(self, message: str = "this generator is configured to fail"):
-        self.message = message
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.message = self.params["message"]
 
     def fit(self, data, schema, rng, ctx) -> None:
         raise RuntimeError(self.message)

@@ -61,19 +61,47 @@ from synthrisk.llm.cache import DEFAULT_DIR, ResponseCache
 from synthrisk.llm.client import LLMClient, LLMConfigError, LLMError, check_key_env, resolve_api_key
 from synthrisk.llm.parse import POLICIES, parse_answer
 from synthrisk.llm.prompt import (
-    chat_messages, check_prompt, completion_prompt, make_chunks, prompt_columns, resolve_no_copy, rows_per_prompt, to_csv,
+    PROMPTS, TEMPLATES, chat_messages, completion_prompt, make_chunks, prompt_columns, resolve_no_copy, rows_per_prompt, to_csv,
 )
+from synthrisk.params import Param, ParamError, at_least
 from synthrisk.schema import TableSchema
 
 BACKENDS = ("openai", "llama_cpp", "vllm", "compatible")
-DEFAULTS = dict(
-    model=None, base_url=None, api_key_env="auto", backend="auto", server=None, server_file=None,
-    batch_size="all", temperature=1.0, top_p=None, max_tokens=None, seed=None, summary_stats=True,
-    max_concurrency=8, prompt_style="chat", prompt="study", no_copy=None, constrained="none", json_mode="auto",
-    max_rounds=20,
-    new_level_policy="reject", prices=None, price_key=None, cache_dir=DEFAULT_DIR,
-    request_timeout=600.0, max_retries=6, retry_backoff=1.0, server_wait=1800.0,
-)
+_S, _N = (str, type(None)), type(None)
+_pos = at_least(1)
+PARAMS = {
+    "model": Param(None, "model name (default: the server file's)", _S),
+    "base_url": Param(None, "OpenAI-compatible endpoint (null: the OpenAI API or the server's)", _S),
+    "api_key_env": Param("auto", "environment variable holding the API key; null: none; auto: OPENAI_API_KEY "
+                         "for the OpenAI API", _S),
+    "backend": Param("auto", "request dialect", choices=("auto",) + BACKENDS),
+    "server": Param(None, "name of an llm_servers entry this generator's jobs use", _S),
+    "server_file": Param(None, "the server file of this job (set by the workflow)", _S),
+    "batch_size": Param("all", "seed rows per prompt (and rows asked per prompt); all: every seed row", int,
+                        choices=("all",), check=_pos),
+    "temperature": Param(1.0, "sampling temperature"),
+    "top_p": Param(None, "nucleus sampling", (float, int, _N)),
+    "max_tokens": Param(None, "token cap per answer", (int, _N)),
+    "seed": Param(None, "request seed (where the server supports it)", (int, _N)),
+    "summary_stats": Param(True, "put the chunk's summary statistics into the prompt"),
+    "max_concurrency": Param(8, "requests in flight", check=_pos),
+    "prompt_style": Param("chat", "chat messages or a completion prompt", choices=("chat", "completion")),
+    "prompt": Param("study", "prompt template (src/synthrisk/resources/prompt_<name>.txt)", choices=PROMPTS),
+    "no_copy": Param(None, "add (true) or remove (false) the 'Do not copy' sentence; null: the prompt's default",
+                     (bool, _N)),
+    "constrained": Param("none", "constrained decoding", choices=("none", "grammar", "json_schema")),
+    "json_mode": Param("auto", "ask for a JSON answer", choices=("auto", True, False)),
+    "max_rounds": Param(20, "prompt rounds before giving up on n valid rows", check=_pos),
+    "new_level_policy": Param("reject", "what to do with a categorical level the members lack", choices=POLICIES),
+    "prices": Param(None, "USD per million tokens: {model: {input: x, output: y}}", (dict, _N)),
+    "price_key": Param(None, "the prices entry to use (default: the model name)", _S),
+    "cache_dir": Param(DEFAULT_DIR, "content-addressed response cache (null: off)", _S),
+    "request_timeout": Param(600.0, "seconds per request"),
+    "max_retries": Param(6, "retries on 429/5xx/timeouts", check=at_least(0)),
+    "retry_backoff": Param(1.0, "first backoff in seconds (doubles, with jitter)"),
+    "server_wait": Param(1800.0, "seconds to wait for the server to answer"),
+}
+DEFAULTS = {k: p.default for k, p in PARAMS.items()}
 
 
 def _server_path(p: dict) -> Path | None:
@@ -97,32 +125,21 @@ class LLMICLGenerator(Generator):
     kind = "llm_icl"
     deterministic = False  # instances: True at temperature 0 or when every answer came from the cache
 
-    def __init__(self, **params):
-        unknown = sorted(set(params) - set(DEFAULTS))
-        if unknown:
-            raise TypeError(f"llm_icl: unknown param(s) {unknown}; known: {sorted(DEFAULTS)}")
-        p = {**DEFAULTS, **params}
-        if p["prompt_style"] not in ("chat", "completion"):
-            raise ValueError(f"llm_icl: prompt_style must be chat or completion, got {p['prompt_style']!r}")
-        check_prompt(p["prompt"])  # an unknown prompt fails here, before any request, naming the param
-        self.no_copy = resolve_no_copy(p["prompt"], p["no_copy"])  # also checks the value
+    PARAMS = PARAMS
+    RESOURCE_FILES = tuple(f"synthrisk/resources/{TEMPLATES[name]}" for name in PROMPTS)
+
+    @classmethod
+    def check_params(cls, params: dict | None, where: str) -> dict:
+        p = super().check_params(params, where)
         if p["no_copy"] is True and p["prompt_style"] != "chat":
-            raise ValueError("llm_icl: no_copy: true needs prompt_style: chat (the completion prompt has no instructions)")
-        if p["constrained"] not in ("none", "grammar", "json_schema"):
-            raise ValueError(f"llm_icl: constrained must be none, grammar or json_schema, got {p['constrained']!r}")
+            raise ParamError(f"{where}.no_copy: true needs prompt_style: chat (the completion prompt has no instructions)")
         if p["constrained"] == "json_schema" and p["prompt_style"] != "chat":
-            raise ValueError("llm_icl: constrained: json_schema needs prompt_style: chat")
-        if p["backend"] not in ("auto",) + BACKENDS:
-            raise ValueError(f"llm_icl: backend must be auto or one of {BACKENDS}, got {p['backend']!r}")
-        if p["new_level_policy"] not in POLICIES:
-            raise ValueError(f"llm_icl: new_level_policy must be one of {POLICIES}, got {p['new_level_policy']!r}")
-        bs = p["batch_size"]
-        if bs != "all" and (isinstance(bs, bool) or not isinstance(bs, int) or bs < 1):
-            raise ValueError(f"llm_icl: batch_size must be a positive int or 'all', got {bs!r}")
-        if p["json_mode"] not in ("auto", True, False):
-            raise ValueError(f"llm_icl: json_mode must be auto, true or false, got {p['json_mode']!r}")
-        if int(p["max_rounds"]) < 1:
-            raise ValueError("llm_icl: max_rounds must be >= 1")
+            raise ParamError(f"{where}.constrained: json_schema needs prompt_style: chat")
+        return p
+
+    def __init__(self, **params):
+        p = self.checked(params)
+        self.no_copy = resolve_no_copy(p["prompt"], p["no_copy"])
         check_key_env(p["api_key_env"], "llm_icl: params.api_key_env")
         self.p = p
         self.deterministic = float(p["temperature"]) == 0.0

@@ -17,15 +17,19 @@ import pandas as pd
 
 from synthrisk.generators.base import FitContext, Generator
 from synthrisk.io import child_seed
+from synthrisk.params import Param, at_least
 from synthrisk.schema import TableSchema
 from synthrisk.splits import quotas
 
 
 class SMOTEGenerator(Generator):
     kind = "smote"
+    PARAMS = {"k_neighbors": Param(5, "neighbours interpolated between (capped at the smallest class size - 1)",
+                                   check=at_least(1))}
 
-    def __init__(self, k_neighbors: int = 5):
-        self.k_neighbors = int(k_neighbors)
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.k_neighbors = int(self.params["k_neighbors"])
         self._info: dict = {}
 
     def fit(self, data: pd.DataFrame, schema: TableSchema, rng: np.random.Generator, ctx: FitContext) -> None:

@@ -74,7 +74,9 @@ import numpy as np
 import pandas as pd
 
 from synthrisk.generators.base import FitContext, Generator
+from synthrisk.generators.device import DEVICE, resolve_device
 from synthrisk.io import child_seed
+from synthrisk.params import Param, in_range
 from synthrisk.schema import TableSchema
 
 CLASSIFIER_FILES = ("tabpfn-v2-classifier-finetuned-zk73skhh.ckpt", "tabpfn-v2-classifier.ckpt")
@@ -228,33 +230,31 @@ class TabPFNGenerator(Generator):
     kind = "tabpfn"
     deterministic = True
 
-    def __init__(
-        self,
-        weights_dir: str | None = None,
-        n_estimators: int | str = "auto",
-        temperature: float = 1.0,
-        feature_order: str = "random",
-        device: str = "auto",
-        max_classes: int = V2_MAX_CLASSES,
-        **params,
-    ):
+    PARAMS = {
+        "weights_dir": Param(None, "folder of the v2 checkpoints (default $TABPFN_MODEL_CACHE_DIR, then tabpfn's cache)",
+                             str),
+        "n_estimators": Param("auto", "ensemble members per fitted model ('auto': tabpfn's default)", int,
+                              choices=("auto",), check=lambda v: None if v == "auto" or v >= 1 else
+                              f"must be a positive int or 'auto', got {v!r}"),
+        "temperature": Param(1.0, "sampling temperature of every column (> 0)", check=lambda v: None if v > 0 else
+                             f"must be > 0, got {v!r}"),
+        "feature_order": Param("random", "order features are drawn in: random (per seed) | natural",
+                               choices=("random", "natural")),
+        "device": DEVICE,
+        "max_classes": Param(V2_MAX_CLASSES, "categorical columns with more levels go through the regressor",
+                             check=in_range(2, V2_MAX_CLASSES)),
+    }
+    RESOURCES = {"gpu": 1, "runtime": 60, "mem_mb": 16000}
+
+    def __init__(self, **params):
         super().__init__(**params)
-        if not (n_estimators == "auto" or (isinstance(n_estimators, int) and n_estimators >= 1)):
-            raise ValueError(f"tabpfn: n_estimators must be a positive int or 'auto', not {n_estimators!r}")
-        if not (isinstance(temperature, (int, float)) and temperature > 0):
-            raise ValueError(f"tabpfn: temperature must be > 0, not {temperature!r}")
-        if feature_order not in ("random", "natural"):
-            raise ValueError(f"tabpfn: feature_order must be 'random' or 'natural', not {feature_order!r}")
-        if device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"tabpfn: device must be 'auto', 'cpu' or 'cuda', not {device!r}")
-        if not (isinstance(max_classes, int) and 2 <= max_classes <= V2_MAX_CLASSES):
-            raise ValueError(f"tabpfn: max_classes must be an int in 2..{V2_MAX_CLASSES}, not {max_classes!r}")
-        self.weights_dir = weights_dir
-        self.n_estimators = n_estimators
-        self.temperature = float(temperature)
-        self.feature_order = feature_order
-        self.device = device
-        self.max_classes = max_classes
+        p = self.params
+        self.weights_dir = p["weights_dir"]
+        self.n_estimators = p["n_estimators"]
+        self.temperature = float(p["temperature"])
+        self.feature_order = p["feature_order"]
+        self.device = p["device"]
+        self.max_classes = p["max_classes"]
         self._info: dict = {}
 
     @classmethod
@@ -294,7 +294,7 @@ class TabPFNGenerator(Generator):
         self._X = X
         d = len(self._cols)
         self._order = list(rng.permutation(d)) if self.feature_order == "random" else list(range(d))
-        self._device = self._resolve_device()
+        self._device = resolve_device(self.device, "tabpfn")
         self._info = {
             "checkpoints": ckpts,
             "random_weights": random_weights,
@@ -305,16 +305,6 @@ class TabPFNGenerator(Generator):
             "n_estimators": self.n_estimators,
             "temperature": self.temperature,
         }
-
-    def _resolve_device(self) -> str:
-        import torch
-
-        has_cuda = torch.cuda.is_available()
-        if self.device == "cuda" and not has_cuda:
-            raise RuntimeError("tabpfn: device 'cuda' was requested but torch sees no CUDA device")
-        if self.device == "auto":
-            return "cuda" if has_cuda else "cpu"
-        return self.device
 
     # --------------------------------------------------------------- sample
     def sample(self, k: int, rng: np.random.Generator) -> pd.DataFrame:

@@ -18,7 +18,9 @@ import os
 import tempfile
 from pathlib import Path
 
-DEFAULT_DIR = "results/cache/llm"
+from synthrisk.paths import LLM_CACHE_DIR
+
+DEFAULT_DIR = LLM_CACHE_DIR
 
 
 def cache_key(backend: str, model: str, endpoint: str, body: dict, sample_index: int) -> str:

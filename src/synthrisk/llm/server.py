@@ -65,12 +65,13 @@ import urllib.request
 from pathlib import Path
 
 from synthrisk import procs
+from synthrisk.paths import LLM_CACHE_DIR, LLM_SERVER_DIR
 
 KINDS = ("llama_cpp", "vllm")
 #: where the workflow writes server files; a generator's ``server: NAME`` means SERVER_DIR/NAME.json
-SERVER_DIR = "results/llm/servers"
-DEFAULT_MODEL_DIR = "results/cache/llm/models"
-# ``instances`` (workflow: how many servers share the consumers, see synthrisk.llm.workflow) and
+SERVER_DIR = LLM_SERVER_DIR
+DEFAULT_MODEL_DIR = f"{LLM_CACHE_DIR}/models"
+# ``instances`` (workflow: how many servers share the consumers, see synthrisk.llm.service_jobs) and
 # ``resources`` (cluster resources of the server job) are read by the workflow, not the launcher.
 _COMMON_KEYS = {"kind", "resources", "instances", "model_alias", "extra_args", "startup_timeout"}
 _LLAMA_KEYS = _COMMON_KEYS | {"model_path", "model_dir", "n_ctx", "threads", "chat_format"}

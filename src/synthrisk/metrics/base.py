@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from synthrisk.io import read_parquet
+from synthrisk.paths import SPLIT_PART, SPLIT_PARTS, fill
 from synthrisk.schema import TableSchema
 
 ID_COLUMNS = ["generator", "dataset", "n", "seed", "family"]
@@ -18,7 +19,6 @@ LONG_COLUMNS = ID_COLUMNS + ["metric", "value", "ci_low", "ci_high", "against", 
 OPTIONAL = ("against", "column", "model", "attack", "reason")
 INTERVAL = ("ci_low", "ci_high")
 
-SPLIT_PARTS = ("members", "non_members", "reference", "test", "holdout")
 
 
 @dataclass
@@ -32,9 +32,17 @@ class Split:
     holdout: pd.DataFrame
 
     @classmethod
+    def read(cls, files: dict[str, str | Path]) -> "Split":
+        """The split from its part files (part -> path, :data:`synthrisk.paths.SPLIT_PARTS`)."""
+        missing = [p for p in SPLIT_PARTS if p not in files]
+        if missing:
+            raise ValueError(f"split files lack part(s) {missing}")
+        return cls(**{p: read_parquet(files[p]) for p in SPLIT_PARTS})
+
+    @classmethod
     def load(cls, folder: str | Path) -> "Split":
-        folder = Path(folder)
-        return cls(**{p: read_parquet(folder / f"{p}.parquet") for p in SPLIT_PARTS})
+        """The split whose part files are in ``folder`` (named as :data:`synthrisk.paths.SPLIT_PART`)."""
+        return cls.read({p: Path(folder) / Path(fill(SPLIT_PART, part=p)).name for p in SPLIT_PARTS})
 
 
 def row(metric: str, value, **extra) -> dict:

@@ -75,6 +75,7 @@ from synthrisk.attacks import prepare, single_thread
 from synthrisk.attacks._neighbours import nearest_distance, self_knn_distance
 from synthrisk.encoding import canonical_strings
 from synthrisk.metrics.base import nan_row, row
+from synthrisk.params import Param, at_least, check_params
 from synthrisk.schema import TableSchema
 
 ALPHAS = np.arange(1, 21) / 20
@@ -86,6 +87,14 @@ SYNTHCITY_FEW_VALUES = 15
 PUBLIC_PARTS = ("non_members", "reference", "holdout", "test")
 METRICS = ("alpha_precision", "beta_recall", "alpha_precision_naive", "beta_recall_naive", "authenticity",
            "density", "coverage", "exact_copy_rate", "member_match_rate", "member_match_public_rate", "dcr_share")
+
+PARAMS = {"k": Param(5, "neighbours of the density/coverage k-NN balls", check=at_least(1))}
+#: (goal, range): closeness to the members' distribution is better; copies are worse
+GOALS = {**{m: ("maximize", (0.0, 1.0)) for m in ("alpha_precision", "beta_recall", "alpha_precision_naive",
+                                                  "beta_recall_naive", "authenticity", "coverage")},
+         "density": ("maximize", (0.0, float("inf"))),
+         **{m: ("minimize", (0.0, 1.0)) for m in ("exact_copy_rate", "member_match_rate", "member_match_public_rate")},
+         "dcr_share": ("target 0.5", (0.0, 1.0))}
 
 
 def _curve_score(curve: np.ndarray) -> float:
@@ -318,11 +327,7 @@ def dcr_share(syn: np.ndarray, members: np.ndarray, non_members: np.ndarray) -> 
 
 def evaluate(synthetic: pd.DataFrame, split, schema: TableSchema, rng: np.random.Generator,
              params: dict | None = None) -> list[dict]:
-    params = dict(params or {})
-    unknown = set(params) - {"k"}
-    if unknown:
-        raise ValueError(f"diversity: unknown param(s) {sorted(unknown)}; known: ['k']")
-    k = int(params.get("k", 5))
+    k = int(check_params(PARAMS, params, "diversity params")["k"])
     try:
         data = prepare(split, synthetic, schema, "default")
     except Exception as e:  # noqa: BLE001 - NaN rows with the reason

@@ -53,16 +53,29 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2, rankdata
 
-from synthrisk.metrics.base import Split, nan_row, row
+from synthrisk.metrics.base import SPLIT_PARTS, Split, nan_row, row
+from synthrisk.params import Param, at_least, check_params, in_range, items_in
 from synthrisk.schema import TableSchema
 
-DEFAULTS = {
-    "against": ["members", "test"],
-    "correlation": "pearson",  # or "spearman"
-    "mixed_binning": "shared",  # or "report" (QualityReport's per-table bins)
-    "num_bins": 10,
-    "real_correlation_threshold": 0.0,  # QualityReport 0.32 uses 0.5
-    "real_association_threshold": 0.0,  # QualityReport 0.32 uses 0.3
+PARAMS = {
+    "against": Param(["members", "test"], "split parts the synthetic table is compared with", list,
+                     check=items_in(SPLIT_PARTS)),
+    "correlation": Param("pearson", "coefficient of the correlation similarity", choices=("pearson", "spearman")),
+    "mixed_binning": Param("shared", "bins of numerical columns in mixed pairs: shared, or report (QualityReport's "
+                           "per-table bins)", choices=("shared", "report")),
+    "num_bins": Param(10, "bins of a numerical column in a mixed pair", check=at_least(1)),
+    "real_correlation_threshold": Param(0.0, "skip numerical pairs whose real |correlation| is below (QualityReport "
+                                        "0.32 uses 0.5)", check=in_range(0, 1)),
+    "real_association_threshold": Param(0.0, "skip categorical pairs whose real Cramer's V is below (QualityReport "
+                                        "0.32 uses 0.3)", check=in_range(0, 1)),
+}
+DEFAULTS = {k: p.default for k, p in PARAMS.items()}
+#: what each aggregate metric means: (goal, range); per-column rows share their metric's
+GOALS = {
+    "shape": ("maximize", (0.0, 1.0)), "trend": ("maximize", (0.0, 1.0)),
+    "ks_complement": ("maximize", (0.0, 1.0)), "tv_complement": ("maximize", (0.0, 1.0)),
+    "correlation_similarity": ("maximize", (0.0, 1.0)), "contingency_similarity": ("maximize", (0.0, 1.0)),
+    "chisq_pvalue": ("maximize", (0.0, 1.0)),
 }
 #: SDMetrics rounds to sys.float_info.dig - 1 decimals before the KS test
 KS_DECIMALS = 14
@@ -84,23 +97,7 @@ def evaluate(synthetic: pd.DataFrame, split: Split, schema: TableSchema, rng: np
 
 
 def _params(params: dict | None) -> dict:
-    p = {**DEFAULTS, **(params or {})}
-    unknown = set(p) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"fidelity: unknown param(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    bad = [a for a in p["against"] if a not in ("members", "non_members", "reference", "test", "holdout")]
-    if bad:
-        raise ValueError(f"fidelity: param 'against' has unknown split part(s) {bad}")
-    if p["correlation"] not in ("pearson", "spearman"):
-        raise ValueError(f"fidelity: param 'correlation' must be pearson or spearman, got {p['correlation']!r}")
-    if p["mixed_binning"] not in ("shared", "report"):
-        raise ValueError(f"fidelity: param 'mixed_binning' must be shared or report, got {p['mixed_binning']!r}")
-    if not isinstance(p["num_bins"], int) or p["num_bins"] < 1:
-        raise ValueError(f"fidelity: param 'num_bins' must be a positive integer, got {p['num_bins']!r}")
-    for k in ("real_correlation_threshold", "real_association_threshold"):
-        if not isinstance(p[k], (int, float)) or not 0 <= p[k] <= 1:
-            raise ValueError(f"fidelity: param {k!r} must be a number in [0, 1], got {p[k]!r}")
-    return p
+    return check_params(PARAMS, params, "fidelity params")
 
 
 def compare(

@@ -65,28 +65,39 @@ row is NaN with that reason.
 """
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
-from synthrisk.attacks import ATTACKS, STUDY_ATTACKS, notes_of, prepare, run_attack
+from synthrisk.attacks import ATTACKS, PROTOCOLS, STUDY_ATTACKS, notes_of, prepare, run_attack
 from synthrisk.io import make_rng, stable_int
 from synthrisk.metrics import roc
 from synthrisk.metrics.base import nan_row, row
+from synthrisk.params import Param, ParamError, at_least, from_signature, in_range
+from synthrisk.params import check_params as check_declared
 from synthrisk.schema import TableSchema
 
 FPRS = (0.0, 0.001, 0.01, 0.1)
 RARE_SHARE = 0.05
 N_BINS = 10
-KNOWN_PARAMS = {"attacks", "protocol", "attack_params", "bootstrap", "confidence"}
 SUBSETS = ("auc_rare", "auc_rare_gaps", "auc_rare_categorical", "auc_rarest_class")
 WORST = ("worst", "worst_all", "selected")
 COUNTS = ("rare_n_members", "rare_n_non_members")
 EPS = ("eps_lower", "eps_tp", "eps_members", "eps_fp", "eps_non_members")
 FOLDS = 2
+PARAMS = {
+    "attacks": Param(None, "attacks run (default: every registered one)", list, check=lambda v: _unknown_attacks(v)),
+    "protocol": Param("default", "targets: the split's members/non-members/reference, or paper (the study's "
+                      "halves of the seed rows)", choices=PROTOCOLS),
+    "attack_params": Param({}, "attack -> its keyword arguments, e.g. {dcr: {metric: l1}}"),
+    "bootstrap": Param(200, "replicates of the per-split intervals", check=at_least(1)),
+    "confidence": Param(0.95, "level of the intervals and of the epsilon bound",
+                        check=in_range(0, 1, open_low=True, open_high=True)),
+}
+#: (goal, range) of the metrics a privacy row reports: higher AUC/TPR/epsilon means more leakage
+GOALS = {"auc": ("minimize", (0.0, 1.0)), **{f"tpr_at_fpr_{f:g}": ("minimize", (0.0, 1.0)) for f in FPRS},
+         **{s: ("minimize", (0.0, 1.0)) for s in SUBSETS}, "eps_lower": ("minimize", (0.0, math.inf))}
 
 
 class Undefined(ValueError):
@@ -100,8 +111,7 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     n1, n0 = int(labels.sum()), int((~labels).sum())
     if n1 == 0 or n0 == 0:
         raise Undefined(f"AUC needs both labels; got {n1} member(s) and {n0} non-member(s)")
-    r = rankdata(np.asarray(scores, dtype=np.float64))
-    return float((r[labels].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    return roc.rank_auc(labels, scores)
 
 
 def tpr_at_fpr(labels: np.ndarray, scores: np.ndarray, fpr: float) -> float:
@@ -197,6 +207,26 @@ def rarest_class(seed: pd.DataFrame, targets: pd.DataFrame, schema: TableSchema)
     return min(sorted(present), key=lambda c: int(counts.get(c, 0)))
 
 
+# ---------------------------------------------------------------- params
+def _unknown_attacks(names) -> str | None:
+    bad = [n for n in names if n not in ATTACKS]
+    return f"unknown attack(s) {bad}; known: {', '.join(ATTACKS.names())}" if bad else None
+
+
+def check_params(params: dict | None, where: str) -> dict:
+    """The declared keys (:data:`PARAMS`), then ``attack_params``: each attack's keyword
+    arguments against its ``score`` signature (the attack's declaration), naming
+    ``<where>.attack_params.<attack>.<key>``."""
+    p = check_declared(PARAMS, params, where)
+    names = list(p["attacks"] or ATTACKS.names())
+    for name, given in p["attack_params"].items():  # a config typo is an error, not a NaN row
+        if name not in names:
+            raise ParamError(f"{where}.attack_params.{name}: attack not run; run: {', '.join(names)}")
+        check_declared(from_signature(ATTACKS.get(name), skip=("data", "rng")), given,
+                       f"{where}.attack_params.{name}")
+    return p
+
+
 # ---------------------------------------------------------------- evaluation
 def score_names() -> list[str]:
     """The metrics each attack (and each worst case) reports."""
@@ -284,26 +314,11 @@ def _exact_row(metric: str, value: float, reason: str, **extra) -> dict:
 
 def evaluate(synthetic: pd.DataFrame, split, schema: TableSchema, rng: np.random.Generator,
              params: dict | None = None) -> list[dict]:
-    params = dict(params or {})
-    unknown = set(params) - KNOWN_PARAMS
-    if unknown:
-        raise ValueError(f"privacy: unknown param(s) {sorted(unknown)}; known: {sorted(KNOWN_PARAMS)}")
-    names = list(params.get("attacks") or ATTACKS.names())
-    for n in names:
-        ATTACKS.target(n)  # unknown attack name -> KeyError naming it
-    attack_params = params.get("attack_params") or {}
-    stray = set(attack_params) - set(names)
-    if stray:
-        raise ValueError(f"privacy: attack_params for attack(s) not run: {sorted(stray)}")
-    for name, p in attack_params.items():  # a config typo is an error, not a NaN row
-        known = set(inspect.signature(ATTACKS.get(name)).parameters) - {"data", "rng"}
-        if set(p) - known:
-            raise ValueError(f"privacy: attack {name!r} has no param(s) {sorted(set(p) - known)}; "
-                             f"known: {sorted(known)}")
-    b = int(params.get("bootstrap", 200))
-    level = float(params.get("confidence", 0.95))
-    if b < 1 or not 0 < level < 1:
-        raise ValueError(f"privacy: bootstrap must be >= 1 and confidence in (0, 1); got {b}, {level}")
+    params = check_params(params, "privacy params")
+    names = list(params["attacks"] or ATTACKS.names())
+    attack_params = params["attack_params"]
+    b = int(params["bootstrap"])
+    level = float(params["confidence"])
     protocol = params.get("protocol", "default")
     cls_col = f"{schema.target}=?"
 

@@ -27,6 +27,17 @@ import math
 
 import numpy as np
 from scipy.stats import beta as beta_dist
+from scipy.stats import rankdata
+
+
+def rank_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Plain ROC AUC by ranks (Mann-Whitney U; ties count one half); needs both labels."""
+    labels = np.asarray(labels).astype(bool)
+    n1, n0 = int(labels.sum()), int((~labels).sum())
+    if n1 == 0 or n0 == 0:
+        raise ValueError(f"AUC needs both labels; got {n1} positive(s) and {n0} negative(s)")
+    r = rankdata(np.asarray(scores, dtype=np.float64))
+    return float((r[labels].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def ones(n: int) -> np.ndarray:

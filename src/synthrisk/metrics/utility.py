@@ -36,6 +36,8 @@ from threadpoolctl import threadpool_limits
 from synthrisk.encoding import TableEncoder
 from synthrisk.io import child_seed
 from synthrisk.metrics.base import Split, nan_row, row
+from synthrisk.metrics.roc import rank_auc
+from synthrisk.params import Param, ParamError, check_params as check_declared, items_in
 from synthrisk.schema import TableSchema
 
 MODELS = ("logreg", "tree", "forest", "xgboost", "catboost")
@@ -46,6 +48,13 @@ HYPER = {
     "xgboost": {"n_estimators": 100, "max_depth": 4, "learning_rate": 0.1, "subsample": 1.0},
     "catboost": {"iterations": 200, "depth": 4, "learning_rate": 0.1},
 }
+
+
+PARAMS = {
+    "models": Param(list(MODELS), "classifiers trained on the synthetic table", list, check=items_in(MODELS)),
+    **{m: Param({}, f"hyperparameters of {m} (over the defaults {HYPER[m] or '{}'})") for m in MODELS},
+}
+GOALS = {"tstr_auc": ("maximize", (0.0, 1.0)), "trtr_auc": ("maximize", (0.0, 1.0))}
 
 
 def evaluate(synthetic: pd.DataFrame, split: Split, schema: TableSchema, rng: np.random.Generator, params: dict) -> list[dict]:
@@ -138,14 +147,7 @@ def macro_ovr_auc(y: np.ndarray, proba: np.ndarray) -> float:
     labels = np.unique(y)
     if len(labels) < 2:
         raise ValueError("macro_ovr_auc needs at least two classes in y")
-    return float(np.mean([_auc(y == c, proba[:, c]) for c in labels]))
-
-
-def _auc(pos: np.ndarray, score: np.ndarray) -> float:
-    ranks = pd.Series(score).rank(method="average").to_numpy()
-    n_pos = int(pos.sum())
-    n_neg = len(pos) - n_pos
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(np.mean([rank_auc(y == c, proba[:, c]) for c in labels]))
 
 
 def _codes(s: pd.Series, classes: list[str], what: str) -> np.ndarray:
@@ -156,26 +158,26 @@ def _codes(s: pd.Series, classes: list[str], what: str) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def _params(params: dict | None) -> tuple[list[str], dict]:
-    params = dict(params or {})
-    models = list(params.pop("models", MODELS))
-    bad = [m for m in models if m not in MODELS]
-    if bad:
-        raise ValueError(f"utility: unknown model(s) {bad} in param 'models'; known: {list(MODELS)}")
-    unknown = set(params) - set(MODELS)
-    if unknown:
-        raise ValueError(f"utility: unknown param(s) {sorted(unknown)}; known: ['models', *{list(MODELS)}]")
-    hyper = {m: {**HYPER[m], **(params.get(m) or {})} for m in MODELS}
-    for m in models:  # a misspelt hyperparameter is a config error, not a NaN row
+def check_params(params: dict | None, where: str) -> dict:
+    """The declared keys (:data:`PARAMS`), then each model's hyperparameters: an estimator is
+    built with them, so a misspelt one fails naming ``<where>.<model>.<key>``."""
+    p = check_declared(PARAMS, params, where)
+    for m in p["models"]:  # a misspelt hyperparameter is a config error, not a NaN row
+        hp = {**HYPER[m], **p[m]}
         try:
-            est = _make(m, hyper[m], 0, n_classes=2)
+            est = _make(m, hp, 0, n_classes=2)
         except TypeError as e:
-            raise ValueError(f"utility: bad hyperparameter for model {m!r}: {e}") from e
+            raise ParamError(f"{where}.{m}: bad hyperparameter for model {m!r}: {e}") from None
         if m == "xgboost":  # XGBClassifier takes any keyword and only warns at fit time
-            unknown = set(hyper[m]) - set(type(est)().get_params())
+            unknown = sorted(set(hp) - set(type(est)().get_params()))
             if unknown:
-                raise ValueError(f"utility: bad hyperparameter(s) {sorted(unknown)} for model 'xgboost'")
-    return models, hyper
+                raise ParamError(f"{where}.xgboost.{unknown[0]}: unknown hyperparameter of model 'xgboost'")
+    return p
+
+
+def _params(params: dict | None) -> tuple[list[str], dict]:
+    p = check_params(params, "utility params")
+    return list(p["models"]), {m: {**HYPER[m], **p[m]} for m in MODELS}
 
 
 def _make(name: str, hp: dict, seed: int, n_classes: int):

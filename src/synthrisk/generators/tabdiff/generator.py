@@ -26,7 +26,9 @@ from torch import nn
 from tqdm import tqdm
 
 from synthrisk.generators.base import FitContext, Generator
+from synthrisk.generators.device import DEVICE, cuda_missing, resolve_device
 from synthrisk.io import child_seed
+from synthrisk.params import Param, at_least
 from synthrisk.schema import TableSchema
 
 from .denoiser import Denoiser, denoise, init_weights
@@ -77,14 +79,27 @@ def torch_settings(num_threads: int):
         torch.use_deterministic_algorithms(old_det)
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name not in ("cpu", "cuda") and not str(name).startswith("cuda:"):
-        raise ValueError(f"tabdiff: device must be auto, cpu or cuda, got {name!r}")
-    if str(name).startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError("tabdiff: device 'cuda' requested but CUDA is not available")
-    return torch.device(name)
+#: one-line descriptions of :data:`DEFAULTS`, the declaration of the generator's params
+DOCS = {
+    "epochs": "training epochs (0 = untrained)", "batch_size": "rows per training batch",
+    "lr": "AdamW learning rate", "weight_decay": "AdamW weight decay",
+    "lr_factor": "ReduceLROnPlateau factor", "lr_patience": "ReduceLROnPlateau patience (epochs)",
+    "ema_decay": "EMA decay per epoch of the sampling copy", "anneal_num_loss": "anneal lambda_num from 1 to 0",
+    "d_token": "column token size", "width": "MLP / time-embedding width", "n_layers": "transformer layers",
+    "n_heads": "attention heads", "factor": "transformer feed-forward = d_token * factor",
+    "sigma_min": "smallest noise level", "sigma_max": "largest noise level", "sigma_data": "EDM data scale",
+    "rho_init": "initial power-mean schedule exponent rho", "k_init": "initial masking schedule exponent k",
+    "steps": "sampling steps", "churn": "EDM S_churn", "s_noise": "EDM S_noise", "heun": "Heun correction steps",
+    "sample_batch_size": "rows per sampling batch", "device": DEVICE.doc,
+    "num_threads": "torch threads during fit/sample (0 = leave torch's setting)",
+    "progress": "tqdm bar over epochs on stderr",
+}
+_POSITIVE = ("batch_size", "steps", "d_token", "width", "n_layers", "n_heads", "factor", "sample_batch_size")
+PARAMS = {
+    k: DEVICE if k == "device" else Param(v, DOCS[k], check=at_least(1) if k in _POSITIVE else
+                                          at_least(0) if k in ("epochs", "num_threads") else None)
+    for k, v in DEFAULTS.items()
+}
 
 
 class TabDiffGenerator(Generator):
@@ -102,27 +117,19 @@ class TabDiffGenerator(Generator):
 
     kind = "tabdiff"
     deterministic = True  # on CPU
+    PARAMS = PARAMS
+    RESOURCES = {"gpu": 1, "runtime": 120, "mem_mb": 16000}
 
     def __init__(self, **params):
-        unknown = sorted(set(params) - set(DEFAULTS))
-        if unknown:
-            raise TypeError(f"tabdiff: unknown param(s) {unknown}; known: {sorted(DEFAULTS)}")
-        self.p = {**DEFAULTS, **params}
-        if int(self.p["epochs"]) < 0:
-            raise ValueError(f"tabdiff: param 'epochs' must be >= 0 (0 = untrained), got {self.p['epochs']!r}")
-        for key in ("batch_size", "steps", "d_token", "width", "n_layers", "n_heads", "factor"):
-            if int(self.p[key]) < 1:
-                raise ValueError(f"tabdiff: param {key!r} must be >= 1, got {self.p[key]!r}")
-        self.device = resolve_device(self.p["device"])
+        super().__init__(**params)
+        self.p = self.params
+        self.device = torch.device(resolve_device(self.p["device"], "tabdiff"))
         self.deterministic = self.device.type == "cpu"  # byte-identical reruns promised on CPU only
         self._info: dict = {}
 
     @classmethod
     def unavailable(cls, params: dict, config: dict | None = None) -> str | None:
-        dev = str((params or {}).get("device", "auto"))
-        if dev.startswith("cuda") and not torch.cuda.is_available():
-            return f"tabdiff: device {dev!r} requested but CUDA is not available on this machine"
-        return None
+        return cuda_missing(str((params or {}).get("device", "auto")), "tabdiff")
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame, schema: TableSchema, rng: np.random.Generator, ctx: FitContext | None = None) -> None:

@@ -12,8 +12,16 @@ rules stay thin and the grid logic is tested without Snakemake.
   (``Generator.unavailable``, e.g. TabPFN without its weights, a missing API key) fails the plan
   with the reason, unless its entry says ``optional: true``; then it is left out, with one
   message, and listed with its reason in ``headline.csv`` and ``summary.csv`` (:attr:`Plan.skipped`).
-* Fingerprints: a hash of the source of the package modules a job runs, passed as a rule
-  param, so that editing ``generators/ctgan.py`` reruns the ctgan jobs and nothing else.
+* Every plugin's params are checked against its declaration (:mod:`synthrisk.params`) here,
+  in the main process, before any job: a typo fails ``snakemake -n`` naming its key path.
+  Registry names (kinds, families, attacks, loaders, figures) are checked against the
+  registries themselves; the schema holds no copy of them.
+* Fingerprints (:mod:`synthrisk.fingerprint`): a hash of a job's stage module, its plugin
+  module and everything in ``synthrisk`` they import, plus the plugin's declared resource
+  files, passed as a rule param, so that editing ``generators/smote.py`` reruns the smote jobs
+  (and their evaluations, whose input changed) and nothing else.
+* Cluster resources of a generate job: :data:`DEFAULT_RESOURCES`, updated with the kind's
+  declared ``RESOURCES`` and the entry's ``resources:``.
 """
 from __future__ import annotations
 
@@ -21,40 +29,33 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from synthrisk.io import fingerprint
+from synthrisk import paths
+from synthrisk.fingerprint import fingerprint
+from synthrisk.params import ConfigError, check_plugin
 
 GRID_KEYS = ("datasets", "sizes", "seeds")
-SPLIT_PARTS = ("members", "non_members", "reference", "test", "holdout")
-#: package code a generator kind runs besides its own module (fingerprinted with it)
-GENERATOR_EXTRA = {
-    "llm_icl": ("synthrisk.llm", "synthrisk/resources/prompt_study.txt", "synthrisk/resources/prompt_guarded.txt"),
-    "smote": ("synthrisk.splits",),
-}
-FAMILY_EXTRA = {
-    "privacy": ("synthrisk.attacks", "synthrisk.encoding", "synthrisk.metrics.roc", "synthrisk.splits"),
-    "diversity": ("synthrisk.attacks", "synthrisk.encoding", "synthrisk.splits"),
-    "utility": ("synthrisk.encoding",),
-}
+SPLIT_PARTS = paths.SPLIT_PARTS
 
-
-# Cluster resources of a generate job, by generator kind (all generators share the rule
-# `generate`, so they cannot come from the profile's per-rule `set-resources`). A config entry's
-# `resources:` overrides them key by key. runtime is minutes, mem_mb MB. Measured here: CTGAN,
-# 300 epochs, 128 rows x 17 columns, 60-125 s on 2 cores; TabPFN v2 import ~4 s + fit/sample
-# under a minute. Budgets are ~10x those, since a job that hits its wall time is lost.
-# gpu_model "" = any GPU (the site's model goes in the entry, e.g. resources: {gpu_model: a100}).
-# An llm_icl entry with a `server:` only waits on HTTP inside its server's group job, where
-# Snakemake sums the members' requests: LLM_CONSUMER_RESOURCES (the server job asks for the node).
-GENERATOR_RESOURCES = {
-    "default": {"gpu": 0, "gpu_model": "", "runtime": 30, "mem_mb": 4000, "cpus_per_task": 1},
-    "tabdiff": {"gpu": 1, "runtime": 120, "mem_mb": 16000},
-    "tabpfn": {"gpu": 1, "runtime": 60, "mem_mb": 16000},
-}
+# Cluster resources of a generate job unless its kind declares others (``Generator.RESOURCES``:
+# tabdiff, tabpfn ask for a GPU) or its config entry's `resources:` overrides them key by key.
+# runtime is minutes, mem_mb MB; gpu_model "" = any GPU. All generators share the rule
+# `generate`, so these cannot come from a profile's per-rule `set-resources`. An llm_icl entry
+# with a `server:` only waits on HTTP inside its server's group job, where Snakemake sums the
+# members' requests: LLM_CONSUMER_RESOURCES (the server job asks for the node).
+DEFAULT_RESOURCES = {"gpu": 0, "gpu_model": "", "runtime": 30, "mem_mb": 4000, "cpus_per_task": 1}
 LLM_CONSUMER_RESOURCES = {"cpus_per_task": 0, "mem_mb": 500}
+#: the stage module of each rule (its fingerprint follows that module's imports)
+STAGES = {
+    "prepare_dataset": "synthrisk.stages.data", "make_split": "synthrisk.stages.split",
+    "generate": "synthrisk.stages.generate", "evaluate": "synthrisk.stages.evaluate",
+    "evaluate_reference": "synthrisk.stages.reference", "aggregate": "synthrisk.aggregate",
+    "figure": "synthrisk.figures",
+}
 
 
-class ConfigError(ValueError):
-    pass
+def synthetic_rows(setting, n: int) -> int:
+    """``synthetic_rows: n`` (default) gives n rows; an integer gives that many."""
+    return int(n) if setting in (None, "n") else int(setting)
 
 
 def check_config(config: dict, schema_path: str | Path) -> None:
@@ -116,14 +117,16 @@ class Plan:
     uncached_openml: list[tuple[str, int]] = field(default_factory=list)  # (dataset, id) not cached yet
     messages: list[str] = field(default_factory=list)
     root: Path = Path(".")
+    code_root: Path | None = None  # the folder holding the synthrisk source to fingerprint (default: the imported one)
     _codes: dict = field(default_factory=dict, repr=False)  # fingerprint cache
 
     # ------------------------------------------------------------------ build
     @classmethod
     def from_config(cls, config: dict, root: str | Path = ".", check_available: bool = True) -> "Plan":
-        """``check_available``: ask each generator kind whether it can run here (imports its
-        module: torch for tabdiff, about 3 s). The main Snakemake process does; a cluster job,
-        which parses the workflow again only to run its own target, need not."""
+        """``check_available``: check every plugin's params and ask each generator kind whether
+        it can run here (imports its module: torch for tabdiff, about 3 s), and read each
+        dataset's header. The main Snakemake process does; a cluster job, which parses the
+        workflow again only to run its own target, need not."""
         from synthrisk.generators import GENERATORS
 
         entries = dict(config["generators"])
@@ -144,16 +147,11 @@ class Plan:
         unknown = [g for g in only if g not in entries]
         if unknown:
             raise ConfigError(f"only_generators: unknown generator(s) {unknown}; known: {sorted(entries)}")
-        from synthrisk.llm.client import LLMConfigError, check_key_env
-
-        for name, e in entries.items():  # before anything could print a pasted key
-            if e["kind"] == "llm_icl":
-                try:
-                    check_key_env((e.get("params") or {}).get("api_key_env"), f"generators.{name}.params.api_key_env")
-                except LLMConfigError as err:
-                    raise ConfigError(str(err)) from None
         plan = cls(config=config, generators={}, root=Path(root))
         plan.all_generators = entries
+        if check_available:
+            plan.check_names()
+            plan.check_params()
         for name, e in entries.items():
             reason = GENERATORS.get(e["kind"]).unavailable(e.get("params") or {}, config) if check_available else None
             if reason:
@@ -171,6 +169,53 @@ class Plan:
         if check_available:
             plan.check_data()
         return plan
+
+    def check_names(self) -> None:
+        """Registry names in the config (metric families, figures, dataset loaders) against the
+        registries: the one source of truth (the schema holds no copy)."""
+        from synthrisk.datasets import LOADERS
+        from synthrisk.metrics import FAMILIES
+
+        for name, spec in self.config["datasets"].items():
+            if spec.get("source") not in LOADERS:
+                raise ConfigError(f"datasets.{name}.source: unknown loader {spec.get('source')!r}; "
+                                  f"known: {', '.join(sorted(LOADERS))}")
+        metrics = self.config.get("metrics") or {}
+        for f in self.families:
+            if f not in FAMILIES:
+                raise ConfigError(f"metrics.families: unknown family {f!r}; known: {', '.join(FAMILIES.names())}")
+        for key in metrics:
+            if key != "families" and key not in FAMILIES:
+                raise ConfigError(f"metrics.{key}: unknown key; accepted: families, {', '.join(FAMILIES.names())}")
+        if "figures" in self.config:
+            from synthrisk.figures import FIGURES
+
+            bad = [f for f in self.figures if f not in FIGURES]
+            if bad:
+                raise ConfigError(f"figures: unknown figure(s) {bad}; known: {', '.join(sorted(FIGURES))}")
+
+    def check_params(self) -> None:
+        """Every entry's params against its plugin's declaration, naming the full key path
+        (``generators.ctgan.params.epochz``, ``metrics.fidelity.agianst``,
+        ``metrics.privacy.attack_params.dcr.metrik``); the LLM API key variables first, before
+        anything could print a pasted key."""
+        import importlib
+
+        from synthrisk.generators import GENERATORS
+        from synthrisk.llm.client import LLMConfigError, check_key_env
+        from synthrisk.metrics import FAMILIES
+
+        for name, e in self.all_generators.items():  # before anything could print a pasted key
+            if e["kind"] == "llm_icl":
+                try:
+                    check_key_env((e.get("params") or {}).get("api_key_env"), f"generators.{name}.params.api_key_env")
+                except LLMConfigError as err:
+                    raise ConfigError(str(err)) from None
+        for name, e in self.all_generators.items():
+            GENERATORS.get(e["kind"]).check_params(e.get("params") or {}, f"generators.{name}.params")
+        metrics = self.config.get("metrics") or {}
+        for f in dict.fromkeys([*self.families, *[k for k in metrics if k != "families"]]):
+            check_plugin(importlib.import_module(FAMILIES.module(f)), metrics.get(f) or {}, f"metrics.{f}")
 
     def check_data(self) -> None:
         """Plan-time data checks (:func:`synthrisk.datasets.check_plan`): each dataset's file or
@@ -217,40 +262,85 @@ class Plan:
         e = self.runnable(name)
         return {"kind": e["kind"], "params": e.get("params") or {}}
 
+    def generator_class(self, name: str):
+        from synthrisk.generators import GENERATORS
+
+        return GENERATORS.get(self.runnable(name)["kind"])
+
+    def plugin(self, name: str) -> str:
+        """The registry target (``"module:Class"``) of a generator's kind: the generate stage
+        loads it by this, without importing the registry."""
+        from synthrisk.generators import GENERATORS
+
+        return GENERATORS.target(self.runnable(name)["kind"])
+
+    def generate_inputs(self, name: str) -> dict[str, str]:
+        """Input files of one generator's generate jobs: the members, the dataset sidecar, and
+        the holdout rows only for a kind that declares ``USES_HOLDOUT`` (the holdout control)."""
+        inputs = {"members": paths.fill(paths.SPLIT_PART, part="members"), "sidecar": paths.DATA_SIDECAR}
+        if self.generator_class(name).USES_HOLDOUT:
+            inputs["holdout"] = paths.fill(paths.SPLIT_PART, part="holdout")
+        return inputs
+
     def resources(self, name: str) -> dict:
-        """Cluster resources of one generator's generate jobs: the kind's defaults
-        (:data:`GENERATOR_RESOURCES`) updated with the config entry's ``resources:``."""
+        """Cluster resources of one generator's generate jobs: :data:`DEFAULT_RESOURCES`
+        updated with its kind's declared ``RESOURCES`` and the config entry's ``resources:``."""
         e = self.runnable(name)
         consumer = LLM_CONSUMER_RESOURCES if e["kind"] == "llm_icl" and (e.get("params") or {}).get("server") else {}
-        return {**GENERATOR_RESOURCES["default"], **GENERATOR_RESOURCES.get(e["kind"], {}), **consumer,
-                **(e.get("resources") or {})}
+        return {**DEFAULT_RESOURCES, **self.generator_class(name).RESOURCES, **consumer, **(e.get("resources") or {})}
 
     def rows(self, n: int) -> int:
-        from synthrisk.pipeline import synthetic_rows
-
         return synthetic_rows(self.config.get("synthetic_rows", "n"), n)
 
     @property
     def families(self) -> list[str]:
-        return list(self.config["metrics"]["families"])
+        from synthrisk.metrics import FAMILIES
+
+        metrics = self.config.get("metrics") or {}
+        return list(metrics["families"]) if metrics.get("families") is not None else list(FAMILIES)
 
     @property
     def figures(self) -> list[str]:
-        return list(self.config.get("figures", ["fidelity_utility"]))
+        if self.config.get("figures") is not None:
+            return list(self.config["figures"])
+        from synthrisk.figures import FIGURES
+
+        return list(FIGURES)
 
     split_parts = SPLIT_PARTS
 
     def family_params(self, family: str) -> dict:
-        return dict(self.config["metrics"].get(family) or {})
+        return dict((self.config.get("metrics") or {}).get(family) or {})
+
+    def family_plugins(self) -> dict[str, str]:
+        """family -> registry target (``"module:function"``) of every family this run evaluates."""
+        from synthrisk.metrics import FAMILIES
+
+        return {f: FAMILIES.target(f) for f in self.families}
+
+    def generator_order(self) -> list[str]:
+        """Generator names in config order (factorial variants in expansion order): the order
+        figures draw them in."""
+        return list(self.all_generators)
+
+    # ----------------------------------------------------------- fingerprints
+    def stage_code(self, rule: str) -> str:
+        """Fingerprint of a rule's stage module and its imports (rules without a plugin)."""
+        key = ("stage", rule)
+        if key not in self._codes:
+            self._codes[key] = fingerprint(STAGES[rule], root=self.code_root)
+        return self._codes[key]
 
     def generator_code(self, name: str) -> str:
+        """Fingerprint of a generator's jobs: the generate stage, its kind's module, their
+        imports and the kind's declared resource files."""
         from synthrisk.generators import GENERATORS
 
         kind = self.runnable(name)["kind"]
         key = ("gen", kind)
         if key not in self._codes:
-            self._codes[key] = fingerprint(GENERATORS.module(kind), "synthrisk.generators.base", "synthrisk.pipeline",
-                                           *GENERATOR_EXTRA.get(kind, ()))
+            self._codes[key] = fingerprint(STAGES["generate"], GENERATORS.module(kind),
+                                           files=tuple(GENERATORS.get(kind).RESOURCE_FILES), root=self.code_root)
         return self._codes[key]
 
     def families_code(self) -> str:
@@ -259,9 +349,8 @@ class Plan:
 
         key = ("fam", tuple(self.families))
         if key not in self._codes:
-            mods = [FAMILIES.module(f) for f in self.families]
-            mods += [m for f in self.families for m in FAMILY_EXTRA.get(f, ())]
-            self._codes[key] = fingerprint(*mods, "synthrisk.metrics.base", "synthrisk.pipeline")
+            self._codes[key] = fingerprint(STAGES["evaluate"], *[FAMILIES.module(f) for f in self.families],
+                                           root=self.code_root)
         return self._codes[key]
 
     # ------------------------------------------------------------------- grid
@@ -275,31 +364,32 @@ class Plan:
 
     def synthetic_files(self, generators=None) -> list[str]:
         gens = self.selected if generators is None else generators
-        return [f"results/synthetic/{g}/{d}/n{n}/s{s}.parquet" for g in gens for d, n, s in self.grid(g)]
+        return [paths.SYNTHETIC.format(generator=g, dataset=d, n=n, seed=s) for g in gens for d, n, s in self.grid(g)]
 
     def metric_files(self, generators=None) -> list[str]:
         gens = self.selected if generators is None else generators
         files = [
-            f"results/metrics/{f}/{g}/{d}/n{n}/s{s}.parquet"
+            paths.METRIC.format(family=f, generator=g, dataset=d, n=n, seed=s)
             for g in gens for d, n, s in self.grid(g) for f in self.families
         ]
         if "utility" in self.families:
             splits = sorted({(d, n, s) for g in gens for d, n, s in self.grid(g)})
-            files += [f"results/metrics/reference/{d}/n{n}/s{s}.parquet" for d, n, s in splits]
+            files += [paths.REFERENCE.format(dataset=d, n=n, seed=s) for d, n, s in splits]
         return files
 
     def split_files(self, generators=None) -> list[str]:
         gens = self.selected if generators is None else generators
         splits = sorted({(d, n, s) for g in gens for d, n, s in self.grid(g)})
-        files = [f"results/data/{d}.{ext}" for d in sorted({d for d, _, _ in splits}) for ext in ("parquet", "json")]
-        return files + [f"results/splits/{d}/n{n}/s{s}/{p}" for d, n, s in splits
-                        for p in (*[f"{part}.parquet" for part in SPLIT_PARTS], "split.json")]
+        files = [t.format(dataset=d) for d in sorted({d for d, _, _ in splits}) for t in (paths.DATA, paths.DATA_SIDECAR)]
+        return files + [f for d, n, s in splits
+                        for f in (*paths.split_parts(dataset=d, n=n, seed=s).values(),
+                                  paths.SPLIT_SIDECAR.format(dataset=d, n=n, seed=s))]
 
     def all_files(self) -> list[str]:
         """Every per-dataset, per-split, synthetic and metric file of the run, sidecars included:
         ``rule all`` depends on them, so whatever is deleted is rebuilt (Snakemake does not rebuild
         a missing intermediate of a complete target) and the tables are refreshed."""
-        side = lambda files: [f for p in files for f in (p, p + ".json")]  # noqa: E731
+        side = lambda files: [f for p in files for f in (p, paths.sidecar(p))]  # noqa: E731
         return self.split_files() + side(self.synthetic_files()) + side(self.metric_files())
 
     def other_existing(self) -> dict[str, list[str]]:

@@ -1,4 +1,4 @@
-"""Helpers for ``workflow/rules/llm.smk``: which generate jobs use which LLM server.
+"""The LLM service jobs of ``workflow/rules/llm.smk``: which generate jobs use which LLM server.
 
 Kept here (not in the .smk) so the rule file stays thin and lint-clean. See llm.smk for the
 mechanism (a Snakemake ``service`` job per server, consumed by the generate jobs).
@@ -16,9 +16,10 @@ INSTANCE_SEP = "@"
 
 
 class LLMServers:
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, generators: dict | None = None):
+        """``generators``: the plan's entries (factorial variants expanded); default: expanded here."""
         self.servers = dict(config.get("llm_servers") or {})
-        self.generators = expand_factorial(config.get("generators") or {})
+        self.generators = generators if generators is not None else expand_factorial(config.get("generators") or {})
 
     def server_of(self, generator: str) -> str | None:
         """The ``llm_servers`` name an llm_icl generator entry uses (``params.server``), or None."""

@@ -1,0 +1,38 @@
+"""Stage of rule ``generate``: one synthetic table of one generator on one split.
+
+The generator class comes by its registry target (``"module:Class"``, from the plan), not by
+importing the registry, so this stage's fingerprint does not change when a kind is registered.
+"""
+from __future__ import annotations
+
+import logging
+
+from synthrisk.generators.base import FitContext, run_generator
+from synthrisk.io import read_parquet, write_json, write_parquet
+from synthrisk.registry import load_target
+from synthrisk.schema import TableSchema
+
+log = logging.getLogger("synthrisk")
+
+
+def generate(name: str, entry: dict, plugin: str, members: str, schema_json: str, n: int, seed: int, rows: int,
+             out_table: str, out_json: str, holdout: str | None = None, workdir: str | None = None,
+             server_file: str | None = None) -> None:
+    """``plugin``: the kind's class as ``"module:attribute"``; ``holdout``: the split's holdout
+    rows, given only to a kind that declares ``USES_HOLDOUT`` (the holdout control).
+    ``server_file``: the LLM server instance this job was given (workflow/rules/llm.smk); it
+    overrides the entry's ``server`` name, which may have several instances."""
+    cls = load_target(plugin)
+    if cls.USES_HOLDOUT and holdout is None:
+        raise ValueError(f"generator {name!r} ({cls.kind}) needs the split's holdout rows; none were given")
+    schema = TableSchema.load(schema_json)
+    ctx = FitContext(dataset=schema.name, n=int(n), seed=int(seed),
+                     extra={"holdout": read_parquet(holdout)} if cls.USES_HOLDOUT else {}, workdir=workdir, log=log)
+    params = dict(entry.get("params") or {})
+    if server_file:
+        params["server_file"] = server_file
+    df, side = run_generator(name, cls, params, read_parquet(members), schema, rows, int(seed), ctx)
+    write_parquet(df, out_table)
+    write_json(side, out_json)
+    log.info("%s on %s n=%s seed=%s: %d rows, fit %.1fs, sample %.1fs", name, schema.name, n, seed, len(df),
+             side["fit_seconds"], side["sample_seconds"])
