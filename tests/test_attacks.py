@@ -286,7 +286,7 @@ def test_gen_lra_closed_form_matches_refitting_the_kde(credit):
     ref = KDE(data.reference)
     for i in (0, 40):
         x = data.targets[i : i + 1]
-        _, idx = knn(ref.whiten(x), ref.whiten(data.synthetic), 3)
+        _, idx = knn(x, data.synthetic, 3)  # neighbours in the encoded space, as Synth-MIA
         s = data.synthetic[idx[0]]
         without = ref.logpdf(s)
         # the same kernel on reference + {x}: a mixture with one more component

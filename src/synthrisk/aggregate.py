@@ -67,8 +67,8 @@ def cluster_interval(values: np.ndarray, datasets: np.ndarray, rng: np.random.Ge
     """Interval for the mean of ``values`` (one per split) with the dataset as resampling unit.
 
     Each replicate draws as many datasets as there are, with replacement, and within each drawn
-    dataset resamples its splits with replacement; the replicate is the mean of the values
-    drawn. Percentile interval, widened to contain the mean. Returns (low, high, unit).
+    dataset (each draw independently) resamples its splits with replacement; the replicate is
+    the mean of the values drawn. Percentile interval, widened to contain the mean. Returns (low, high, unit).
     """
     ok = np.isfinite(values)
     values, datasets = values[ok], datasets[ok]
@@ -86,9 +86,12 @@ def cluster_interval(values: np.ndarray, datasets: np.ndarray, rng: np.random.Ge
         pick = rng.multinomial(k, np.full(k, 1 / k), size=b).astype(np.float64)  # b x datasets
         sums = np.empty((b, k))
         sizes = np.array([len(x) for x in groups], dtype=np.float64)
-        for j, x in enumerate(groups):  # one within-dataset resample per replicate
-            sums[:, j] = rng.multinomial(len(x), np.full(len(x), 1 / len(x)), size=b) @ x
-        reps = (pick * sums).sum(axis=1) / (pick @ sizes)
+        for j, x in enumerate(groups):
+            # a dataset drawn m times gets m independent resamples of its splits; their sum is
+            # one multinomial with m * len(x) draws
+            draws = (pick[:, j] * len(x)).astype(np.int64)
+            sums[:, j] = rng.multinomial(draws, np.full(len(x), 1 / len(x))) @ x
+        reps = sums.sum(axis=1) / (pick @ sizes)
         unit = "dataset"
     lo, hi = np.quantile(reps, [a, 1 - a])
     return float(min(lo, mean)), float(max(hi, mean)), unit

@@ -16,7 +16,8 @@ the study's numbers were computed with 5 neighbours. (Synth-MIA's current releas
 both named here: (1) the
 closed form keeps the kernel of ``p_R`` for ``p_Rx``, where SciPy would refit covariance and
 bandwidth on the ``m + 1`` rows (a relative change of order 1/m); (2) log densities without
-the 1e-20 floor. Nearest neighbours are searched in the KDE's whitened space. KDE and its
+the 1e-20 floor. The ``k`` nearest synthetic rows are found in the encoded space, as Synth-MIA's
+``KDTree`` does; the kernel between them and x is evaluated with the KDE's covariance. KDE and its
 documented fallback for singular covariances: :mod:`synthrisk.attacks._density`. Fewer
 synthetic rows than ``k`` raises an error.
 """
@@ -35,8 +36,9 @@ def score(data, rng: np.random.Generator, k: int = 5, bw_method: str | float = "
     m = len(kde.data_w)
     syn_w = kde.whiten(data.synthetic)
     log_pr = kde.logpdf(data.synthetic)  # p_R at every synthetic row
-    dist, idx = knn(kde.whiten(data.targets), syn_w, k, "l2", who="gen_lra")
-    log_k = kde.log_kernel(dist**2)
+    _, idx = knn(data.targets, data.synthetic, k, "l2", who="gen_lra")  # Synth-MIA: KDTree on the encoded rows
+    tw = kde.whiten(data.targets)
+    log_k = kde.log_kernel(((syn_w[idx] - tw[:, None, :]) ** 2).sum(axis=2))  # kernel of x at those rows
     lp = log_pr[idx]
     log_prx = np.logaddexp(np.log(m) + lp, log_k) - np.log(m + 1)
     return (log_prx - lp).sum(axis=1)

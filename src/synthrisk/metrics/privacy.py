@@ -131,8 +131,12 @@ def rare_study(seed: pd.DataFrame, targets: pd.DataFrame, schema: TableSchema) -
     equal-width bins over their range (right-closed; pandas lowers the first edge by 0.1% of
     the range so the minimum is inside; ``include_lowest``); empty bins are dropped; bins
     holding under 5% of the seed rows are rare; if none is, the single least-populated
-    non-empty bin (the lowest such bin on a tie) is. Targets are cut on the same edges; a value
-    outside them falls in no bin and is not rare. A target is rare if any column puts it in a
+    non-empty bin (the lowest such bin on a tie) is. Targets are cut on the bins' categories, as
+    the study's script does (``pd.cut(x, bins=cuts.cat.categories)``); a value outside them falls
+    in no bin and is not rare. pandas stores those categories with edges rounded to 3 digits, so
+    a value between an exact edge and its rounded label is binned differently from the seed
+    row's own bin, and the seed maximum can fall above the last rounded edge (in no bin): the
+    study's own artefact, kept so that ``auc_rare`` is its number. A target is rare if any column puts it in a
     rare bin. Deviation, named: the study cut every numeric column of its CSV (its numeric
     target included); we cut the schema's numerical columns (our targets are classes).
     A constant seed column gives one bin holding every row, which the fallback makes rare,
