@@ -71,10 +71,13 @@ def curve_stats(s1: np.ndarray, s0: np.ndarray, w1: np.ndarray, w0: np.ndarray,
     s1, s0, one = _batched(s1, s0)
     order = np.argsort(-s0, axis=1, kind="mergesort")
     u = np.take_along_axis(s0, order, axis=1)                      # (A, n0), descending
-    cum = np.cumsum(w0[:, order], axis=2, dtype=np.float64)        # (B, A, n0): weight at or above each rank
+    # point estimates (one row of weights) in float64; bootstrap replicates in float32, where
+    # counts stay exact and only the last of ~7 digits of a replicate can move
+    acc = np.float64 if w0.shape[0] == 1 else np.float32
+    cum = np.cumsum(w0[:, order], axis=2, dtype=acc)               # (B, A, n0): weight at or above each rank
     cum0 = np.concatenate([np.zeros(cum.shape[:2] + (1,), dtype=cum.dtype), cum], axis=2)
-    w1 = w1.astype(np.float64)  # weights are stored as float32 (exact counts); sums in float64
-    t1, t0 = w1.sum(axis=1), w0.sum(axis=1, dtype=np.float64)
+    w1 = w1.astype(acc)
+    t1, t0 = w1.sum(axis=1), w0.sum(axis=1, dtype=acc)
     bad = (t1 <= 0) | (t0 <= 0)
     neg = -u
     gt = np.stack([np.searchsorted(neg[a], -s1[a], side="left") for a in range(len(u))])   # non-members above
