@@ -270,18 +270,24 @@ def peek(name: str, spec: dict) -> tuple[list[str] | None, int | None]:
     return [str(c) for c in df.columns], int(len(df))
 
 
+def _one_default_target(name: str, default: str | None, what: str) -> str:
+    """``default`` when it names exactly one column; else the error for ``target: default``."""
+    if not default:
+        raise DatasetError(f"dataset {name!r}: key 'target' is 'default' but {what} has no default target "
+                           f"attribute (OpenML's default_target_attribute); name the target column")
+    if "," in default:
+        raise DatasetError(f"dataset {name!r}: {what} has several default targets ({default}); name one in "
+                           f"key 'target'")
+    return default
+
+
 def _default_target(name: str, spec: dict, columns: list[str]) -> str:
     """``target: default`` of an OpenML table: its ``default_target_attribute`` (kept in the cache
     file's metadata); an error when it has none or it is not a column."""
     from synthrisk.openml import cache_path, read_meta
 
-    default = read_meta(cache_path(spec)).get("default_target", "")
-    if not default:
-        raise DatasetError(f"dataset {name!r}: key 'target' is 'default' but OpenML id {spec['id']} has no default "
-                           f"target attribute; name the target column")
-    if "," in default:
-        raise DatasetError(f"dataset {name!r}: OpenML id {spec['id']} has several default targets ({default}); "
-                           f"name one in key 'target'")
+    default = _one_default_target(name, read_meta(cache_path(spec)).get("default_target", ""),
+                                  f"OpenML id {spec['id']}")
     if default not in columns:
         raise DatasetError(f"dataset {name!r}: OpenML id {spec['id']}'s default target {default!r} is not a column "
                            f"of the table (listed as ignored or row id?); name the target column")
@@ -348,13 +354,7 @@ def prepare(raw: pd.DataFrame, name: str, spec: dict) -> tuple[pd.DataFrame, Tab
     spec = {**DEFAULTS, **spec}
     target = spec.get("target")
     if target == "default" and spec.get("source") == "openml":
-        target = raw.attrs.get("default_target") or None
-        if not target:
-            raise DatasetError(f"dataset {name!r}: key 'target' is 'default' but the table has no default target "
-                               f"attribute (OpenML's default_target_attribute); name the target column")
-        if "," in target:
-            raise DatasetError(f"dataset {name!r}: the table has several default targets ({target}); name one in "
-                               f"key 'target'")
+        target = _one_default_target(name, raw.attrs.get("default_target"), "the table")
     if not target:
         raise DatasetError(f"dataset {name!r} needs key 'target'")
     categorical = list(spec.get("categorical") or [])
