@@ -132,6 +132,30 @@ def test_weighted_auc_and_tpr_equal_the_plain_statistics_on_expanded_resamples()
     np.testing.assert_allclose(roc.tpr_at_fpr(S1, S0, w1, w0, 0.05)[0], t)
 
 
+def test_tpr_search_past_its_prefix_and_subsets_by_weight_agree():
+    """The threshold search reads a prefix of the sorted non-members and falls back to the rest
+    for replicates not settled there; zero weights (a subset) must give the subset's numbers."""
+    rng = np.random.default_rng(3)
+    s0 = rng.normal(0, 1, 1000)
+    s1 = rng.normal(0.5, 1, 50)
+    w1 = roc.bootstrap_weights(rng, 50, 4)
+    w0 = roc.bootstrap_weights(rng, 1000, 4)
+    assert (w0.sum(axis=1) == 1000).all() and (w1.sum(axis=1) == 50).all()
+    top = np.argsort(-s0)[:600]
+    w0[1, top] = 0  # replicate 1: the 600 highest non-members weigh nothing, far past the prefix
+    for f in (0.0, 0.01, 0.1):
+        t = roc.tpr_at_fpr(s1, s0, w1, w0, f)
+        for b in range(4):
+            r1, r0 = np.repeat(s1, w1[b].astype(int)), np.repeat(s0, w0[b].astype(int))
+            assert t[b] == pytest.approx(_brute_tpr(r1, r0, f)), (f, b)
+    keep = np.ones(1000, bool)
+    keep[top] = False
+    for f in (0.01, 0.1):
+        sub = roc.tpr_at_fpr(s1, s0[keep], w1[[1]], w0[[1]][:, keep], f)[0]
+        assert sub == pytest.approx(roc.tpr_at_fpr(s1, s0, w1[[1]], w0[[1]], f)[0])
+    assert np.isnan(roc.auc(s1, s0[:0], w1, w0[:, :0])).all()  # no non-member: undefined, not an error
+
+
 def test_tpr_is_reported_only_where_the_non_members_resolve_it(credit):
     assert roc.resolvable(1000, 0.001) is None and roc.resolvable(100, 0.01) is None
     assert "needs at least 1000" in roc.resolvable(999, 0.001)

@@ -255,16 +255,23 @@ class _Targets:
         self.boot0 = roc.bootstrap_weights(boot_rng, self.n0, b)
         self.memo: dict = {}
 
-    def weights(self, subset: str | None = None, fold: int | None = None, boot: bool = False):
-        """(w1, w0) for the whole set or a subset/fold; ``boot``: bootstrap rows, else a row of ones."""
-        w1 = self.boot1 if boot else roc.ones(self.n1)
-        w0 = self.boot0 if boot else roc.ones(self.n0)
+    def keep(self, subset: str | None = None, fold: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Boolean masks over the members and the non-members: the targets in ``subset``/``fold``."""
         k1, k0 = np.ones(self.n1, bool), np.ones(self.n0, bool)
         if subset is not None:
             k1, k0 = k1 & self.masks[subset][self.m1], k0 & self.masks[subset][self.m0]
         if fold is not None:
             k1, k0 = k1 & (self.fold1 == fold), k0 & (self.fold0 == fold)
-        return w1 * k1, w0 * k0
+        return k1, k0
+
+    def weights(self, k1: np.ndarray, k0: np.ndarray, boot: bool = False):
+        """(w1, w0) of the kept targets only: their columns of the bootstrap counts (``boot``;
+        a resample of all targets, restricted) or a row of ones. A target outside the subset
+        would carry weight zero, which adds nothing to any statistic, so it is left out of the
+        arrays instead (the same numbers, at the subset's cost)."""
+        if boot:
+            return self.boot1[:, k1], self.boot0[:, k0]
+        return roc.ones(int(k1.sum())), roc.ones(int(k0.sum()))
 
     def fold_sizes(self, fold: int) -> tuple[int, int]:
         return int((self.fold1 == fold).sum()), int((self.fold0 == fold).sum())
@@ -280,7 +287,8 @@ def _metric_values(t: _Targets, s: np.ndarray, metric: str, fold: int | None, bo
     memo = (key, subset, fold, boot)
     if memo not in t.memo:
         fprs = () if subset else FPRS
-        t.memo[memo] = roc.curve_stats(s[:, t.m1], s[:, t.m0], *t.weights(subset, fold, boot), fprs)
+        k1, k0 = t.keep(subset, fold)
+        t.memo[memo] = roc.curve_stats(s[:, t.m1][:, k1], s[:, t.m0][:, k0], *t.weights(k1, k0, boot), fprs)
     got = t.memo[memo]
     return got["auc"] if metric == "auc" or subset else got[float(metric.removeprefix("tpr_at_fpr_"))]
 

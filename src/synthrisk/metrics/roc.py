@@ -48,8 +48,11 @@ def bootstrap_weights(rng: np.random.Generator, n: int, b: int) -> np.ndarray:
     """``b x n`` multinomial counts: ``b`` resamples of ``n`` items with replacement."""
     if n == 0:
         return np.zeros((b, 0))
-    # float32 holds counts exactly (far below 2**24) and halves the memory traffic of the sums
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(np.float32)
+    # n uniform draws per replicate, counted: the multinomial with equal cells, at the cost of
+    # one integer draw per item (numpy's multinomial draws a binomial per cell); float32 holds
+    # counts exactly (far below 2**24) and halves the memory traffic of the sums
+    idx = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
+    return np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(np.float32)
 
 
 def _batched(s1: np.ndarray, s0: np.ndarray):
@@ -69,6 +72,10 @@ def curve_stats(s1: np.ndarray, s0: np.ndarray, w1: np.ndarray, w0: np.ndarray,
     weights accumulated once; every statistic is read off that one cumulative sum.
     """
     s1, s0, one = _batched(s1, s0)
+    if s1.shape[1] == 0 or s0.shape[1] == 0:  # a label with no target: every statistic is undefined
+        nan = np.full((len(s1), max(len(w1), len(w0))), np.nan)
+        out = {k: nan.copy() for k in ("auc", *fprs)}
+        return {k: v[0] for k, v in out.items()} if one else out
     order = np.argsort(-s0, axis=1, kind="mergesort")
     u = np.take_along_axis(s0, order, axis=1)                      # (A, n0), descending
     # point estimates (one row of weights) in float64; bootstrap replicates in float32, where
@@ -90,13 +97,31 @@ def curve_stats(s1: np.ndarray, s0: np.ndarray, w1: np.ndarray, w0: np.ndarray,
         auc[:, bad] = np.nan
         out["auc"] = auc
         for f in fprs:
-            over = cum > (f * t0 * (1 + 1e-12))[:, None, None]     # the first non-member the threshold may not pass
-            first = np.argmax(over, axis=2)                        # (B, A)
-            v = np.where(over.any(axis=2), np.take_along_axis(u[None], first[:, :, None], axis=2)[:, :, 0], -np.inf)
+            v = _threshold(cum, u, f * t0 * (1 + 1e-12))
             tpr = ((w1[:, None, :] * (s1[None, :, :] > v[:, :, None])).sum(axis=2) / t1[:, None]).T
             tpr[:, bad] = np.nan
             out[f] = tpr
     return {k: v[0] for k, v in out.items()} if one else out
+
+
+def _threshold(cum: np.ndarray, u: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """(B, A): the score of the first non-member (descending order ``u``) at which the
+    cumulative non-member weight ``cum`` exceeds ``allowed`` (per replicate), -inf where it
+    never does. ``cum`` is non-decreasing along its last axis, so the search reads a prefix
+    long enough for almost every replicate (twice the allowed weight, plus a margin) and only
+    the rows not settled there read the rest: the same result as a full scan."""
+    n0 = cum.shape[2]
+    lim = allowed[:, None, None]
+    width = min(n0, int(2 * np.max(allowed, initial=0.0)) + 64)
+    over = cum[:, :, :width] > lim
+    found = over.any(axis=2)
+    first = np.argmax(over, axis=2)
+    if width < n0 and not found.all():
+        rest = np.nonzero(~found)
+        tail = cum[rest[0], rest[1], width:] > lim[rest[0], 0]
+        found[rest] = tail.any(axis=1)
+        first[rest] = width + np.argmax(tail, axis=1)
+    return np.where(found, np.take_along_axis(u[None], first[:, :, None], axis=2)[:, :, 0], -np.inf)
 
 
 def auc(s1: np.ndarray, s0: np.ndarray, w1: np.ndarray, w0: np.ndarray) -> np.ndarray:
