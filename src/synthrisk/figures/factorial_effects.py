@@ -16,7 +16,9 @@ at the two levels of the other, also 2 x the coefficient). A factor with k > 2 l
 sum (deviation) coding, ``C(F, Sum)``; its terms are the coefficients themselves: a level's
 deviation from the mean over levels (the last level is the negative sum of the others).
 Intervals: the model's t intervals, 95%, scaled the same way. The residual degrees of freedom
-must be positive; otherwise the panel says so. Splits whose value is NaN are left out.
+must be positive; where a cell did not run, so that the interactions are not identified, the
+model keeps the main effects only (and says so); otherwise (a saturated model, e.g. one dataset and one seed) the panel
+shows the point effects only and says so. Splits whose value is NaN are left out.
 """
 from __future__ import annotations
 
@@ -38,7 +40,8 @@ METHOD = ("OLS: value ~ (factors)**2 + C(dataset) + C(seed); two-level factors c
 def effects(cells: pd.DataFrame, factors: dict[str, list], level: float = LEVEL) -> tuple[pd.DataFrame, str]:
     """Effects of ``factors`` (param -> levels in factorial order) on ``cells["value"]`` (one row
     per split, with ``dataset``, ``seed``, ``n`` and the factors' :func:`level_column`). Returns (table with
-    ``term``, ``label``, ``effect``, ``ci_low``, ``ci_high``, ``p_value``; a note, "" if fitted)."""
+    ``term``, ``label``, ``effect``, ``ci_low``, ``ci_high``, ``p_value``; a note, "" if fitted
+    with intervals; a saturated model gives its point effects with NaN intervals and a note)."""
     import statsmodels.formula.api as smf
 
     cols = ["term", "label", "effect", "ci_low", "ci_high", "p_value"]
@@ -57,17 +60,28 @@ def effects(cells: pd.DataFrame, factors: dict[str, list], level: float = LEVEL)
         else:
             d[f] = pd.Categorical([level_text(v) for v in d[level_column(k)]], categories=[level_text(v) for v in levels])
             terms.append(f"C({f}, Sum)")
-    rhs = terms[0] if len(terms) == 1 else "(" + " + ".join(terms) + ")**2"
     blocks = [b for b in ("dataset", "seed", "n") if d[b].nunique() > 1]
     d["value"] = d["value"].astype(np.float64)
     for b in blocks:
         d[b] = d[b].astype(str)
-    formula = "value ~ " + " + ".join([rhs] + [f"C({b})" for b in blocks])
-    fit = smf.ols(formula, data=d).fit()
-    if fit.df_resid <= 0:
-        return pd.DataFrame(columns=cols), (f"cannot estimate intervals: {len(d)} values for "
-                                            f"{int(fit.df_model) + 1} parameters (no residual degrees of freedom)")
-    ci = fit.conf_int(1 - level)
+    why = ""
+    # the two-way model; where the cells that ran cannot identify it (a cell missing), main effects only
+    for rhs in dict.fromkeys([terms[0] if len(terms) == 1 else "(" + " + ".join(terms) + ")**2", " + ".join(terms)]):
+        model = smf.ols("value ~ " + " + ".join([rhs] + [f"C({b})" for b in blocks]), data=d)
+        X = model.exog
+        if np.linalg.matrix_rank(X) == X.shape[1]:
+            break
+        why = "interactions left out: the cells that ran do not identify them"
+    else:
+        return pd.DataFrame(columns=cols), (f"cannot separate the effects: {len(d)} values of "
+                                            f"{d.groupby(list(names.values())).ngroups} cells do not identify "
+                                            f"{X.shape[1]} parameters")
+    fit = model.fit()
+    saturated = fit.df_resid <= 0
+    if saturated:  # point estimates only
+        why = (why + "; " if why else "") + (f"no intervals: {len(d)} values for {len(fit.params)} parameters "
+               f"(no residual degrees of freedom); points only")
+    ci = fit.conf_int(1 - level) if not saturated else pd.DataFrame(np.nan, index=fit.params.index, columns=[0, 1])
     back = {v: k for k, v in names.items()}
     out = []
     for term in fit.params.index:
@@ -77,8 +91,8 @@ def effects(cells: pd.DataFrame, factors: dict[str, list], level: float = LEVEL)
         scale = 2.0 if all(p in back for p in parts) else 1.0
         out.append({"term": term, "label": _label(parts, back, used), "effect": scale * fit.params[term],
                     "ci_low": scale * ci.loc[term, 0], "ci_high": scale * ci.loc[term, 1],
-                    "p_value": float(fit.pvalues[term])})
-    return pd.DataFrame(out, columns=cols), ""
+                    "p_value": float(fit.pvalues[term]) if not saturated else np.nan})
+    return pd.DataFrame(out, columns=cols), why
 
 
 def _label(parts: list[str], back: dict, used: dict) -> str:
@@ -113,13 +127,14 @@ def draw(metrics: pd.DataFrame, ctx: c.Context):
                 continue
             eff, why = effects(cells, spec["factors"])
             if why:
-                c.note(ax, why)
+                c.note(ax, why, y=0.96 if len(eff) else 0.5, size=7)
+            if eff.empty:
                 ax.set_yticks([])
                 continue
             y = np.arange(len(eff))[::-1]
             ax.errorbar(eff.effect, y, xerr=c.err(eff, mean="effect"), fmt="o", color="black", capsize=3)
             for yi, (e, lo, hi) in zip(y, eff[["effect", "ci_low", "ci_high"]].to_numpy()):
-                ax.annotate(f"{e:+.3f} [{lo:+.3f}, {hi:+.3f}]", (e, yi), xytext=(0, 6), textcoords="offset points",
+                ax.annotate(f"{e:+.3f} [{lo:+.3f}, {hi:+.3f}]" if np.isfinite(lo) else f"{e:+.3f}", (e, yi), xytext=(0, 6), textcoords="offset points",
                             ha="center", fontsize=6)
             ax.set_yticks(y, eff.label)
             ax.set_ylim(-0.7, len(eff) - 0.3)
