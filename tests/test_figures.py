@@ -395,3 +395,37 @@ def test_pipeline_runs_a_factorial_llm_entry_to_its_figure_and_table(tmp_path):
     assert len(t) == 4 and t.study_condition.sum() == 3
     assert t[["worst_auc", "shape", "trend", "worst_auc_rare", "dcr_share"]].notna().all().all(), t.to_string()
     assert (r / "tables" / "prompt_study.tex").read_text().count(r"\\") >= 5  # header + 4 rows
+
+
+# ------------------------------------------------------------------ the plan asks for them
+def test_the_plan_asks_for_the_factorial_views_only_with_a_factorial_entry():
+    from test_config import validated
+
+    from synthrisk.plan import Plan
+
+    base = {"datasets": {"arrests": ARRESTS, "arrests_b": {**ARRESTS}}, "splits": {"sizes": [32, 64], "seeds": [0, 1]},
+            "generators": {"copy": {"kind": "copy"}, "smote": {"kind": "smote"}}}
+    plain = Plan.from_config(validated(base), check_available=False)
+    assert plain.figures == [f for f in FIGURES if f not in NEEDS_FACTORIAL]
+    assert plain.table_views == ["privacy_scores"] and plain.factorials() == {}
+    files = plain.all_files()
+    assert "results/figures/frontier.png" in files and "results/figures/frontier.svg" in files
+    assert "results/tables/privacy_scores.tex" in files and "results/tables/prompt_study.csv" not in files
+    # leaky_records: the first dataset, the largest n, the first seed; its split's files are its inputs
+    assert plain.figure_params("leaky_records") == {"dataset": "arrests", "n": 64, "seed": 0}
+    assert "results/synthetic/smote/arrests/n64/s0.parquet" in plain.figure_inputs("leaky_records")
+    assert "results/splits/arrests/n64/s0/members.parquet" in plain.figure_inputs("leaky_records")
+    assert plain.figure_inputs("frontier") == []
+    assert plain.generator_kinds() == {"copy": "copy", "smote": "smote"}
+
+    fact = {**base, "generators": {"copy": {"kind": "copy"},
+                                   "smote": {"kind": "smote", "params": {"k_neighbors": 5},
+                                             "factorial": {"k_neighbors": [3, 5]}}}}
+    plan = Plan.from_config(validated(fact), check_available=False)
+    assert plan.figures == list(FIGURES) and plan.table_views == list(TABLE_VIEWS)
+    spec = plan.factorials()["smote"]
+    assert spec["baseline"] == {"k_neighbors": 5}  # the entry's own params
+    assert list(spec["cells"]) == ["smote~kneighbors3", "smote~kneighbors5"] == plan.generator_order()[1:]
+    # the figures: key picks figures and tables alike
+    only = Plan.from_config(validated({**fact, "figures": ["frontier", "prompt_study"]}), check_available=False)
+    assert (only.figures, only.table_views) == (["frontier"], ["prompt_study"])

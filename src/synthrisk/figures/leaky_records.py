@@ -12,8 +12,8 @@ The scores are recomputed here, exactly as the privacy family computed them: the
 files and synthetic table, the same attack params (``metrics.privacy``) and the same seeded
 stream (the privacy family's rng for that generator and split, then the attack's own stream:
 :mod:`synthrisk.metrics.privacy`); the panel shows the AUC recomputed beside the AUC in the
-metrics. The dashed line is the 99th percentile of the non-members' scores: members above it
-are flagged at 1% FPR. Non-members are drawn in grey for comparison (their distance: to their
+metrics. The dashed line is the 99th percentile of the non-members' scores: members strictly
+above it are flagged at (at most) 1% FPR; the title counts them. Non-members are drawn in grey for comparison (their distance: to their
 nearest other non-member).
 """
 from __future__ import annotations
