@@ -35,7 +35,7 @@ include: "workflow/rules/aggregate.smk"
 rule all:
     input:
         *paths.TABLES.values(),
-        FIGURES,
-        # every data, split, synthetic and metric file (sidecars too): a deleted one is rebuilt
+        # every data, split, synthetic and metric file (sidecars too), the figures and table
+        # views: a deleted one is rebuilt
         PLAN.all_files(),
     default_target: True

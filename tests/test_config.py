@@ -70,9 +70,9 @@ def test_minimal_config_is_valid_and_defaults_the_rest(tmp_path):
     proc = dry_run(tmp_path, MINIMAL)
     counts = job_counts(proc.stdout)
     # 1 dataset x 1 size x 1 seed, 1 generator (one evaluate job writes all 4 default families),
-    # 3 default figures
+    # the default figures and table views: all but the factorial ones (no factorial: entry)
     assert counts == {"prepare_dataset": 1, "make_split": 1, "generate": 1, "evaluate": 1, "evaluate_reference": 1,
-                      "aggregate": 1, "figure": 3, "all": 1}
+                      "aggregate": 1, "figure": 6, "table_view": 1, "all": 1}
     for family in ("fidelity", "utility", "privacy", "diversity"):
         assert f"results/metrics/{family}/copy/arrests/n32/s0.parquet" in proc.stdout
 

@@ -11,6 +11,7 @@ import pytest
 from conftest import REPO
 from test_config import validated
 
+from synthrisk.figures import FIGURES, TABLE_VIEWS
 from synthrisk.fingerprint import closure
 from synthrisk.plan import STAGES, Plan
 
@@ -40,12 +41,14 @@ def codes(root: Path) -> dict:
         if fams == FAMILY_SETS[-1]:
             out.update({("generate", k): plan.generator_code(k) for k in KINDS})
             out.update({(rule, None): plan.stage_code(rule) for rule in STAGES if rule not in ("generate", "evaluate")})
+            out.update({("view", v): plan.view_code(v) for v in [*FIGURES, *TABLE_VIEWS]})
     return out
 
 
 #: the aggregate and the figures read every family's declared GOALS, so a family edit reruns them
 #: too (seconds, once per run); the assertions below are about the per-split jobs
-TABLE_RULES = {("aggregate", None), ("figure", None)}
+TABLE_RULES = {("aggregate", None), ("figure", None), ("table_view", None),
+               *(("view", v) for v in [*FIGURES, *TABLE_VIEWS])}
 
 
 def changed_by(root: Path, relpath: str, tables: bool = False) -> set:
@@ -102,8 +105,11 @@ def test_a_stage_edit_reruns_only_that_stage(src):
     assert changed_by(src, "stages/split.py") == {("make_split", None)}
     assert changed_by(src, "stages/data.py") == {("prepare_dataset", None)}
     assert changed_by(src, "stages/reference.py") == {("evaluate_reference", None)}
-    assert changed_by(src, "figures.py", tables=True) == {("figure", None)}
-    assert changed_by(src, "aggregate.py", tables=True) == TABLE_RULES  # the figures draw its summary
+    # one figure's module reruns that figure only; the shared helpers every figure and table
+    assert changed_by(src, "figures/frontier.py", tables=True) == {("view", "frontier")}
+    assert changed_by(src, "figures/prompt_study.py", tables=True) == {("view", "prompt_study")}
+    assert changed_by(src, "figures/common.py", tables=True) == TABLE_RULES - {("aggregate", None)}
+    assert changed_by(src, "aggregate.py", tables=True) == TABLE_RULES  # the figures use its intervals
 
 
 def test_scan_follows_relative_and_function_level_imports(src):

@@ -106,7 +106,7 @@ def test_service_job_serves_its_consumers_and_is_stopped(tmp_path):
             "batch_size": 8, "max_concurrency": 1, "max_rounds": 6}}},
         "llm_servers": {"gemma": {"kind": "llama_cpp", "threads": 1, "n_ctx": 2048}},
         "metrics": {"families": ["fidelity"]},
-        "figures": ["fidelity_utility"],
+        "figures": ["fidelity_utility_by_n"],
     }
     write_config(tmp_path, cfg, "cfg.yaml")
     path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if ".venv" not in p]

@@ -105,7 +105,7 @@ def test_aggregate_tables(run_dir):
 
 
 def test_figure_is_a_png(run_dir):
-    png = run_dir / "results" / "figures" / "fidelity_utility.png"
+    png = run_dir / "results" / "figures" / "fidelity_utility_by_n.png"
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 

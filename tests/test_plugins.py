@@ -76,7 +76,7 @@ CONFIG = {
                 "privacy": {"attacks": ["dcr", "nearest"], "attack_params": {"nearest": {"power": 2.0}},
                             "bootstrap": 20},
                 "row_count": {"scale": 2.0}},
-    "figures": ["privacy_by_n"],
+    "figures": ["auc_by_n"],
 }
 
 
@@ -133,7 +133,7 @@ def test_the_new_plugins_ran(repo):
     assert auc > 0.9  # the copy control leaks: every member is at distance 0
     table = pd.read_parquet(r / "tables" / "metrics.parquet")
     assert {"boot", "copy"} <= set(table.generator) and "row_count" in set(table.family)
-    assert (r / "figures" / "privacy_by_n.png").stat().st_size > 10_000
+    assert (r / "figures" / "auc_by_n.png").stat().st_size > 10_000
     assert "Nothing to be done" in dry(repo)
 
 

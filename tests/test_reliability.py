@@ -26,7 +26,7 @@ SMALL = {
     "generators": {"copy": {"kind": "copy"}, "smote": {"kind": "smote", "params": {"k_neighbors": 5}}},
     "synthetic_rows": "n",
     "metrics": {"families": ["fidelity", "diversity"]},
-    "figures": ["fidelity_utility"],
+    "figures": ["fidelity_utility_by_n"],
 }
 MISSING_KEY = "SYNTHRISK_TEST_UNSET_KEY"
 

@@ -49,7 +49,7 @@ STAGES = {
     "prepare_dataset": "synthrisk.stages.data", "make_split": "synthrisk.stages.split",
     "generate": "synthrisk.stages.generate", "evaluate": "synthrisk.stages.evaluate",
     "evaluate_reference": "synthrisk.stages.reference", "aggregate": "synthrisk.aggregate",
-    "figure": "synthrisk.figures",
+    "figure": "synthrisk.figures.render", "table_view": "synthrisk.figures.render",
 }
 
 
@@ -187,12 +187,17 @@ class Plan:
         for key in metrics:
             if key != "families" and key not in FAMILIES:
                 raise ConfigError(f"metrics.{key}: unknown key; accepted: families, {', '.join(FAMILIES.names())}")
-        if "figures" in self.config:
-            from synthrisk.figures import FIGURES
+        if "figures" in self.config or "figure_params" in self.config:
+            from synthrisk.figures import FIGURES, TABLE_VIEWS
 
-            bad = [f for f in self.figures if f not in FIGURES]
+            known = sorted([*FIGURES, *TABLE_VIEWS])
+            bad = [f for f in self.config.get("figures") or [] if f not in known]
             if bad:
-                raise ConfigError(f"figures: unknown figure(s) {bad}; known: {', '.join(sorted(FIGURES))}")
+                raise ConfigError(f"figures: unknown figure(s) or table(s) {bad}; known: {', '.join(known)}")
+            bad = [f for f in self.config.get("figure_params") or {} if f not in known]
+            if bad:
+                raise ConfigError(f"figure_params: unknown figure(s) {bad}; known: {', '.join(known)}")
+            self.leaky_split()
 
     def check_params(self) -> None:
         """Every entry's params against its plugin's declaration, naming the full key path
@@ -299,13 +304,104 @@ class Plan:
         metrics = self.config.get("metrics") or {}
         return list(metrics["families"]) if metrics.get("families") is not None else list(FAMILIES)
 
+    def _views(self, registry) -> list[str]:
+        """The names of ``registry`` this run draws: those the ``figures:`` key lists (figures and
+        tables together), else all of them; the factorial ones only where a ``factorial:`` entry
+        is in the config (:data:`synthrisk.figures.NEEDS_FACTORIAL`)."""
+        from synthrisk.figures import NEEDS_FACTORIAL
+
+        if self.config.get("figures") is not None:
+            return [f for f in self.config["figures"] if f in registry]
+        return [f for f in registry if f not in NEEDS_FACTORIAL or self.factorials()]
+
     @property
     def figures(self) -> list[str]:
-        if self.config.get("figures") is not None:
-            return list(self.config["figures"])
+        """Figures of :data:`synthrisk.figures.FIGURES` this run draws."""
         from synthrisk.figures import FIGURES
 
-        return list(FIGURES)
+        return self._views(FIGURES)
+
+    @property
+    def table_views(self) -> list[str]:
+        """Tables of :data:`synthrisk.figures.TABLE_VIEWS` this run writes."""
+        from synthrisk.figures import TABLE_VIEWS
+
+        return self._views(TABLE_VIEWS)
+
+    def view_files(self) -> list[str]:
+        """The figure (PNG, SVG) and table-view (CSV, TeX) files of the run."""
+        return ([paths.fill(t, fig=f) for f in self.figures for t in paths.FIGURE.values()]
+                + [paths.fill(t, view=v) for v in self.table_views for t in paths.TABLE_VIEW.values()])
+
+    def generator_kinds(self) -> dict[str, str]:
+        """generator name -> kind (the figures colour by kind), every entry of the config."""
+        return {g: e["kind"] for g, e in self.all_generators.items()}
+
+    def factorials(self) -> dict[str, dict]:
+        """Each ``factorial:`` entry of the config: ``{"factors": {param: levels}, "baseline":
+        {param: level}, "cells": {variant: {param: level}}}``; the baseline is the entry's own
+        params where they set a factor to one of its levels, else the factor's first level; cells
+        are the variants in expansion order (those left out of the run included: the figures say
+        they have no values)."""
+        from synthrisk.llm.factorial import variant_name
+
+        out = {}
+        for name, e in self.config["generators"].items():
+            if not isinstance(e, dict) or "factorial" not in e:
+                continue
+            grid = e["factorial"]
+            params = e.get("params") or {}
+            keys = list(grid)
+            base = {k: params[k] if params.get(k) in grid[k] else grid[k][0] for k in keys}
+            cells = {}
+            for values in itertools.product(*(grid[k] for k in keys)):
+                combo = dict(zip(keys, values))
+                cells[variant_name(name, combo)] = combo
+            out[name] = {"factors": {k: list(v) for k, v in grid.items()}, "baseline": base, "cells": cells}
+        return out
+
+    def leaky_split(self) -> dict:
+        """The split of the ``leaky_records`` figure (``figure_params.leaky_records``): ``dataset``
+        (default the config's first), ``n`` (default the largest of ``splits.sizes``), ``seed``
+        (default the first of ``splits.seeds``)."""
+        given = dict((self.config.get("figure_params") or {}).get("leaky_records") or {})
+        sp = self.config["splits"]
+        out = {"dataset": given.get("dataset", next(iter(self.config["datasets"]))),
+               "n": int(given.get("n", max(sp["sizes"]))), "seed": int(given.get("seed", sp["seeds"][0]))}
+        if out["dataset"] not in self.config["datasets"]:
+            raise ConfigError(f"figure_params.leaky_records.dataset: unknown dataset {out['dataset']!r}; "
+                              f"known: {', '.join(self.config['datasets'])}")
+        return out
+
+    def figure_params(self, fig: str) -> dict:
+        """The params of one figure (``figure_params.<fig>``, defaults filled)."""
+        if fig == "leaky_records":
+            return self.leaky_split()
+        return dict((self.config.get("figure_params") or {}).get(fig) or {})
+
+    def leaky_inputs(self) -> dict[str, dict]:
+        """generator -> files of the ``leaky_records`` split (synthetic table, split parts, dataset
+        sidecar), for every generator of the run whose grid holds that split (with
+        ``only_generators``, the others only where their synthetic table exists)."""
+        sp = self.leaky_split()
+        key = (sp["dataset"], sp["n"], sp["seed"])
+        out = {}
+        for g in self.generators:
+            if key not in {(d, int(n), int(s)) for d, n, s in self.grid(g)}:
+                continue
+            syn = paths.SYNTHETIC.format(generator=g, dataset=key[0], n=key[1], seed=key[2])
+            if g not in self.selected and not (self.root / syn).exists():
+                continue
+            out[g] = {"synthetic": syn, "sidecar": paths.DATA_SIDECAR.format(dataset=key[0]),
+                      "parts": paths.split_parts(dataset=key[0], n=key[1], seed=key[2])}
+        return out
+
+    def figure_inputs(self, fig: str) -> list[str]:
+        """Input files of one figure beyond the metric table (``leaky_records``: its split's)."""
+        if fig != "leaky_records":
+            return []
+        return sorted({f for e in self.leaky_inputs().values()
+                       for f in (e["synthetic"], e["sidecar"], *e["parts"].values())})
 
     split_parts = SPLIT_PARTS
 
@@ -329,6 +425,23 @@ class Plan:
         key = ("stage", rule)
         if key not in self._codes:
             self._codes[key] = fingerprint(STAGES[rule], root=self.code_root)
+        return self._codes[key]
+
+    def view_target(self, name: str) -> str:
+        """The registry target of a figure or table view (the render stage loads it by this)."""
+        from synthrisk.figures import FIGURES, TABLE_VIEWS
+
+        return (FIGURES if name in FIGURES else TABLE_VIEWS).target(name)
+
+    def view_code(self, name: str) -> str:
+        """Fingerprint of one figure's or table view's job: the render stage, the view's own
+        module and their imports (editing ``figures/frontier.py`` reruns that figure only)."""
+        from synthrisk.figures import FIGURES
+
+        key = ("view", name)
+        if key not in self._codes:
+            rule = "figure" if name in FIGURES else "table_view"
+            self._codes[key] = fingerprint(STAGES[rule], self.view_target(name).split(":")[0], root=self.code_root)
         return self._codes[key]
 
     def generator_code(self, name: str) -> str:
@@ -386,11 +499,13 @@ class Plan:
                                   paths.SPLIT_SIDECAR.format(dataset=d, n=n, seed=s))]
 
     def all_files(self) -> list[str]:
-        """Every per-dataset, per-split, synthetic and metric file of the run, sidecars included:
+        """Every per-dataset, per-split, synthetic and metric file of the run, sidecars included,
+        and the figures and table views (:meth:`view_files`):
         ``rule all`` depends on them, so whatever is deleted is rebuilt (Snakemake does not rebuild
         a missing intermediate of a complete target) and the tables are refreshed."""
         side = lambda files: [f for p in files for f in (p, paths.sidecar(p))]  # noqa: E731
-        return self.split_files() + side(self.synthetic_files()) + side(self.metric_files())
+        return (self.split_files() + side(self.synthetic_files()) + side(self.metric_files())
+                + self.view_files())
 
     def other_existing(self) -> dict[str, list[str]]:
         """Metric and synthetic files of generators not selected by ``only_generators`` that

@@ -25,14 +25,52 @@ rule figure:
     conda:
         "../../envs/core.yaml"
     input:
-        paths.TABLES["table"],
+        table=paths.TABLES["table"],
+        # leaky_records also reads its split's parts and synthetic tables
+        extra=lambda w: PLAN.figure_inputs(w.fig),
     output:
-        paths.FIGURE,
+        **paths.FIGURE,
+    wildcard_constraints:
+        fig="|".join(PLAN.figures) or "none",
     params:
-        # generators in config order: the order (and colours) of every figure
-        order=PLAN.generator_order(),
-        code=PLAN.stage_code("figure"),
+        # generators in config order, their kinds (colours) and the factorial cells
+        ctx=lambda w: {
+            "order": PLAN.generator_order(),
+            "kinds": PLAN.generator_kinds(),
+            "factorials": PLAN.factorials(),
+            "params": PLAN.figure_params(w.fig),
+            "extra": (
+                {"splits": PLAN.leaky_inputs(), "privacy": PLAN.family_params("privacy")}
+                if w.fig == "leaky_records"
+                else {}
+            ),
+        },
+        target=lambda w: PLAN.view_target(w.fig),
+        code=lambda w: PLAN.view_code(w.fig),
     log:
         f"{paths.LOGS}/figures/{{fig}}.log",
     script:
         "../scripts/figure.py"
+
+
+rule table_view:
+    conda:
+        "../../envs/core.yaml"
+    input:
+        table=paths.TABLES["table"],
+    output:
+        **paths.TABLE_VIEW,
+    wildcard_constraints:
+        view="|".join(PLAN.table_views) or "none",
+    params:
+        ctx={
+            "order": PLAN.generator_order(),
+            "kinds": PLAN.generator_kinds(),
+            "factorials": PLAN.factorials(),
+        },
+        target=lambda w: PLAN.view_target(w.view),
+        code=lambda w: PLAN.view_code(w.view),
+    log:
+        f"{paths.LOGS}/tables/{{view}}.log",
+    script:
+        "../scripts/table_view.py"

@@ -19,7 +19,6 @@ for _msg in PLAN.messages:
     print(f"synthrisk: {_msg}", file=sys.stderr)
 
 FAMILIES_RUN = PLAN.families
-FIGURES = expand(paths.FIGURE, fig=PLAN.figures)
 
 
 def generator_entry(wildcards):

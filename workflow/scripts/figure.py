@@ -1,8 +1,7 @@
-# Thin adapter: rule figure -> synthrisk.figures.FIGURES[name]
-from synthrisk.figures import FIGURES
-from synthrisk.io import read_parquet
+# Thin adapter: rule figure -> synthrisk.figures.render (one figure of FIGURES, PNG + SVG)
+from synthrisk.figures.render import render_figure
 from synthrisk.logs import job_logging
 
 with job_logging(snakemake.log[0]):
-    FIGURES[snakemake.wildcards.fig](read_parquet(snakemake.input[0]), snakemake.output[0],
-                                     order=snakemake.params.order)
+    render_figure(snakemake.params.target, snakemake.input.table, snakemake.output.png, snakemake.output.svg,
+                  dict(snakemake.params.ctx))

@@ -1,0 +1,45 @@
+"""The study's figures and tables, regenerated from ``results/tables/metrics.parquet``.
+
+One module per figure or table, one registry each (lazy: nothing here imports matplotlib).
+
+Figures (``results/figures/<name>.png`` and ``.svg``), :data:`FIGURES`:
+
+* ``frontier``: privacy-utility frontier, 2x2: worst-case AUC against trend, shape, TSTR AUC, beta-recall.
+* ``auc_by_n``, ``tpr_by_n``: worst-case AUC / TPR at 1% FPR by seed size (study's worst and unbiased selected).
+* ``rare_leakage``: worst-case AUC on rare targets beside the overall worst-case AUC, per n.
+* ``fidelity_utility_by_n``: shape, trend and TSTR AUC against n, one line per generator.
+* ``leaky_records``: which members leak, on one chosen split: attack score against distance to the
+  nearest non-member.
+* ``factorial_effects``: main effects and two-way interactions of the factors of each ``factorial:``
+  entry on worst-case AUC and shape (OLS, dataset and seed as blocks).
+
+Tables (``results/tables/<name>.csv`` and ``.tex``), :data:`TABLE_VIEWS`:
+
+* ``privacy_scores``: the study's privacy score table (every split pooled), with intervals.
+* ``prompt_study``: the prompt study per condition of each ``factorial:`` entry.
+
+A figure draws with ``draw(metrics, ctx) -> matplotlib Figure``, a table builds with
+``build(metrics, ctx) -> (DataFrame, tex text)``; the rules' stage, :mod:`synthrisk.figures.render`,
+loads one by its registry target and saves it byte-stably (:mod:`synthrisk.figures.common`), so a
+figure's fingerprint is its own module's (and the shared ones'), not every figure's. :data:`NEEDS_FACTORIAL`: the names the
+plan requests only when a ``factorial:`` entry is in it.
+"""
+from __future__ import annotations
+
+from synthrisk.registry import Registry
+
+FIGURES = Registry("figure", {
+    "frontier": "synthrisk.figures.frontier:draw",
+    "auc_by_n": "synthrisk.figures.by_n:draw_auc",
+    "tpr_by_n": "synthrisk.figures.by_n:draw_tpr",
+    "rare_leakage": "synthrisk.figures.rare_leakage:draw",
+    "fidelity_utility_by_n": "synthrisk.figures.fidelity_utility_by_n:draw",
+    "leaky_records": "synthrisk.figures.leaky_records:draw",
+    "factorial_effects": "synthrisk.figures.factorial_effects:draw",
+})
+TABLE_VIEWS = Registry("table view", {
+    "privacy_scores": "synthrisk.figures.privacy_scores:build",
+    "prompt_study": "synthrisk.figures.prompt_study:build",
+})
+NEEDS_FACTORIAL = ("factorial_effects", "prompt_study")
+
