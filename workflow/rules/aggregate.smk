@@ -1,4 +1,5 @@
-# Aggregation: all metric rows into one table and a summary, then the figures.
+# Aggregation: all metric rows into one table and a summary, then the figures. The tables and
+# figures are flagged for the report (snakemake --report; common.smk, synthrisk.report).
 
 
 rule aggregate:
@@ -8,12 +9,14 @@ rule aggregate:
         metrics=PLAN.metric_files(),
         synthetic=PLAN.synthetic_files(),
     output:
-        **paths.TABLES,
+        **report_tables(),
     params:
         # with only_generators: the other generators' existing files, read but never rebuilt
         others=PLAN.other_existing(),
         # optional generators that cannot run here: listed with their reason in the tables
         left_out=PLAN.skipped,
+        # generators in config order: the row order of runs.csv
+        order=PLAN.generator_order(),
         code=PLAN.stage_code("aggregate"),
     log:
         f"{paths.LOGS}/aggregate.log",
@@ -27,7 +30,7 @@ rule figure:
     input:
         paths.TABLES["table"],
     output:
-        paths.FIGURE,
+        report_figure(paths.FIGURE),
     params:
         # generators in config order: the order (and colours) of every figure
         order=PLAN.generator_order(),

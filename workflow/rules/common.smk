@@ -2,6 +2,7 @@
 import sys
 
 from synthrisk import paths
+from synthrisk import report as REPORT
 from synthrisk.plan import Plan
 
 
@@ -36,3 +37,33 @@ def generator_code(wildcards):
 
 def holdout_rows(wildcards):
     return PLAN.rows(int(wildcards.n))
+
+
+# The report (snakemake --report): category, subcategory, caption and labels of each result come
+# from its name (synthrisk.report.SECTIONS); figures through the {fig} wildcard.
+def report_table(name):
+    return report(
+        paths.TABLES[name],
+        caption=REPORT.caption(name),
+        category=REPORT.category(name),
+        subcategory=REPORT.subcategory(name),
+        labels=REPORT.run_labels(PLAN, name),
+    )
+
+
+def report_tables():
+    """paths.TABLES with the reported ones flagged for the report (aggregate's outputs)."""
+    return {
+        k: report_table(k) if k in REPORT.reported_tables(paths.TABLES) else v
+        for k, v in paths.TABLES.items()
+    }
+
+
+def report_figure(path):
+    return report(
+        path,
+        caption=REPORT.FIGURE_CAPTION,
+        category=lambda w: REPORT.category(w.fig),
+        subcategory=lambda w: REPORT.subcategory(w.fig),
+        labels=lambda w: REPORT.run_labels(PLAN, w.fig),
+    )
