@@ -15,6 +15,11 @@ figure and table goes, keyed by its name.
 * :func:`labels`: what every result is labelled with in the report's lists (its name, and the
   generators and n of the run).
 
+The landing page embeds the figures with :func:`register_rst_directives`' ``synthrisk-image``:
+Snakemake 9.27's own ``embeddedimage``/``embeddedfigure`` set the data URI after docutils has
+built the image node, so the page would point at ``results/figures/...`` and show nothing once the
+HTML file is moved away from the results (checked by ``tests/test_report.py``).
+
 Only what the plan produces is in the report: a caption or section whose figure or table this
 run does not make (``factorial_effects`` without a factorial entry) is simply unused.
 """
@@ -83,3 +88,28 @@ def run_labels(plan, name: str) -> dict[str, str]:
     gens = [g for g in plan.generator_order() if g in plan.generators]
     sizes = sorted({int(n) for g in gens for _, n, _ in plan.grid(g)})
     return labels(name, gens, sizes)
+
+
+def data_uri(path: str) -> str:
+    """The file as a ``data:`` URI (images of the report's landing page)."""
+    import base64
+    import mimetypes
+
+    mime = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
+    with open(path, "rb") as f:
+        return f"data:{mime};base64,{base64.b64encode(f.read()).decode('ascii')}"
+
+
+def register_rst_directives() -> None:
+    """Register the reStructuredText directive ``synthrisk-image``: docutils' ``image`` with the
+    file (a path relative to the working directory, where ``results/`` is) embedded as a data URI.
+    Called when the workflow is parsed by the main process, before Snakemake renders the report."""
+    from docutils.parsers.rst import directives
+    from docutils.parsers.rst.directives.images import Image
+
+    class EmbeddedImage(Image):
+        def run(self):
+            self.arguments[0] = data_uri(directives.uri(self.arguments[0]))  # before the node is built
+            return super().run()
+
+    directives.register_directive("synthrisk-image", EmbeddedImage)

@@ -19,6 +19,9 @@ PLAN = Plan.from_config(config, check_available=workflow.is_main_process)
 for _msg in PLAN.messages:
     print(f"synthrisk: {_msg}", file=sys.stderr)
 
+if workflow.is_main_process:  # the report's landing page embeds the figures (synthrisk.report)
+    REPORT.register_rst_directives()
+
 FAMILIES_RUN = PLAN.families
 FIGURES = expand(paths.FIGURE, fig=PLAN.figures)
 
