@@ -66,7 +66,8 @@ def test_runs_tables_from_real_sidecars(tmp_path, monkeypatch):
     valid = json.dumps({"synthetic_data": (
         f"{HEADER}\nYes,Purple,2001,30,Male,Yes,Yes,0\nNo,White,2000,19,Female,Yes,No\n"
         "No,White,2000,19,Female,Yes,No,2\nYes,Black,2003,25,Male,No,Yes,4\n")})
-    srv = FakeServer([(200, completion(truncated)), (200, completion(valid))])
+    empty = json.dumps({"synthetic_data": ""})  # an answer with no row at all: unparseable
+    srv = FakeServer([(200, completion(empty)), (200, completion(truncated)), (200, completion(valid))])
     try:
         params = dict(model="fake-model", base_url=srv.url, api_key_env="SYNTHRISK_FAKE_KEY", batch_size=4,
                       max_concurrency=1, retry_backoff=0.01, cache_dir=str(tmp_path / "cache"),
@@ -81,12 +82,14 @@ def test_runs_tables_from_real_sidecars(tmp_path, monkeypatch):
     jobs = job_rows(copies + llm)
     assert list(jobs[["generator", "seed"]].itertuples(index=False, name=None)) == [("copy", 0), ("copy", 1), ("lm", 0)]
     lm = jobs[jobs.generator == "lm"].iloc[0]
-    # the sidecar's counts: 2 + 2 rows accepted of 7 candidates; one truncated row, one unknown level, one short row
+    # the sidecar's counts: 0 + 2 + 2 rows accepted of 7 candidates; one truncated row, one unknown
+    # level, one short row; one answer without rows (counted apart: it is not a row)
     assert lm["rows_requested"] == lm["rows_accepted"] == 4 and lm["rows_candidates"] == 7
     assert (lm["rejected_truncated"], lm["rejected_unknown_level"], lm["rejected_wrong_column_count"]) == (1, 1, 1)
-    assert lm["rows_rejected"] == 3 and lm["unparseable_responses"] == 0
-    assert (lm["prompt_tokens"], lm["completion_tokens"]) == (200, 100) and lm["prompts_sent"] == 2
-    assert lm["cost_usd"] == pytest.approx((200 * 1 + 100 * 2) / 1e6)
+    assert lm["rows_rejected"] == 3 and lm["unparseable_responses"] == 1
+    assert "rejected_unparseable_response" not in jobs.columns
+    assert (lm["prompt_tokens"], lm["completion_tokens"]) == (300, 150) and lm["prompts_sent"] == 3
+    assert lm["cost_usd"] == pytest.approx((300 * 1 + 150 * 2) / 1e6)
     assert lm["generation_seconds"] == pytest.approx(lm["fit_seconds"] + lm["sample_seconds"], abs=2e-3)
     cp = jobs[jobs.generator == "copy"]
     assert cp[["prompt_tokens", "completion_tokens", "rows_candidates", "rejected_truncated"]].isna().all().all()
@@ -100,7 +103,7 @@ def test_runs_tables_from_real_sidecars(tmp_path, monkeypatch):
     assert r.loc["copy", "status"] == "ran" and r.loc["copy", "jobs"] == 2 and r.loc["copy", "rows_accepted"] == 24
     assert r.loc["copy", "generation_seconds"] == pytest.approx(cp["generation_seconds"].sum())
     assert np.isnan(r.loc["copy", "prompt_tokens"]) and np.isnan(r.loc["copy", "acceptance_rate"])
-    assert r.loc["lm", "prompt_tokens"] == 200 and r.loc["lm", "rejected_unknown_level"] == 1
+    assert r.loc["lm", "prompt_tokens"] == 300 and r.loc["lm", "rejected_unknown_level"] == 1
     assert r.loc["lm", "acceptance_rate"] == pytest.approx(4 / 7)
     assert (r.loc["tabpfn", "status"], r.loc["tabpfn", "reason"], r.loc["tabpfn", "jobs"]) == (
         "left out", "TabPFN v2 weights not found", 0)
