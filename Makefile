@@ -2,6 +2,7 @@
 #   make run    create .venv and run the pipeline on the embedded default (config/config.yaml)
 #   make test   create .venv and run the test suite (what .ci/run calls)
 #   make fetch-study-data   download the study's OpenML tables once into resources/openml/ (network)
+#   make report  one self-contained HTML report of the last run: results/report.html
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,8 +16,10 @@ LLAMA_VERSION := 0.3.36
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 PYTEST_ARGS ?=
 STUDY_CONFIG ?= config/study.yaml
+REPORT ?= results/report.html
+REPORT_ARGS ?=
 
-.PHONY: setup run test bench lint lock clean-results slurm-profile dry-run fetch-study-data
+.PHONY: setup run test bench lint lock clean-results slurm-profile dry-run fetch-study-data report
 
 setup: $(STAMP)
 
@@ -39,6 +42,12 @@ $(STAMP): requirements.txt requirements-torch.txt pyproject.toml
 run: setup
 	$(BIN)/snakemake --cores $(CORES)
 	@echo "tables: results/tables/summary.csv, figures: results/figures/"
+
+# The Snakemake report of what `make run` (or snakemake with REPORT_ARGS, e.g. --configfile) built:
+# every figure and table with its caption, by category, and the run section (workflow/report/).
+report: setup
+	$(BIN)/snakemake --cores $(CORES) $(REPORT_ARGS) --report $(REPORT)
+	@echo "report: $(REPORT)"
 
 dry-run: setup
 	$(BIN)/snakemake -n --cores $(CORES)

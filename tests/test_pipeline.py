@@ -2,27 +2,26 @@
 tables, n=32, copy/holdout/smote and a 3-epoch TVAE, all four metric families), in a temporary
 working directory.
 
-One pipeline run is shared by the module (about a minute on 2 cores); the other tests are dry runs
-against its results, plus one small build of a single target in a fresh directory.
+One pipeline run (conftest.smoke_run, about a minute on 2 cores) is shared by the session (also by
+tests/test_report.py); the other tests are dry runs against its results, plus one small build of
+a single target in a fresh directory.
 """
 from __future__ import annotations
 
 import copy
 import json
 import re
-import shutil
 
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO, job_counts, run_snakemake
+from conftest import SMOKE_FILE, job_counts, run_snakemake
 
 from synthrisk.metrics.base import LONG_COLUMNS
 
 pytestmark = pytest.mark.pipeline
 
 #: the smoke config is the .test/ config a user can run (snakemake --configfile .test/config/config.yaml)
-SMOKE_FILE = REPO / ".test" / "config" / "config.yaml"
 SMOKE = yaml.safe_load(SMOKE_FILE.read_text())
 DATASETS = list(SMOKE["datasets"])
 GENERATORS = list(SMOKE["generators"])
@@ -30,11 +29,9 @@ FAMILIES = list(SMOKE["metrics"]["families"])
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pipeline")
-    shutil.copyfile(SMOKE_FILE, d / "cfg.yaml")  # that same file, byte for byte
-    run_snakemake(d)
-    return d
+def run_dir(smoke_run):
+    """The session's smoke run (conftest.smoke_run), shared with tests/test_report.py."""
+    return smoke_run
 
 
 def test_outputs_exist(run_dir):
@@ -119,7 +116,8 @@ def test_editing_one_generator_reruns_only_its_jobs(run_dir):
     cfg = copy.deepcopy(SMOKE)
     cfg["generators"]["tvae"]["params"]["epochs"] = 4
     proc = run_snakemake(run_dir, "-n", config=cfg, configfile="cfg_edit.yaml")
-    assert job_counts(proc.stdout) == {"generate": 2, "evaluate": 2, "aggregate": 1, "figure": 1, "all": 1}
+    assert job_counts(proc.stdout) == {"generate": 2, "evaluate": 2, "aggregate": 1, "figure": len(SMOKE["figures"]),
+                                       "all": 1}
     # the generate and evaluate jobs are tvae's, on both datasets
     jobs = re.findall(r"rule (generate|evaluate):.*?wildcards: generator=([^,\s]+), dataset=(\w+)", proc.stdout, re.S)
     assert sorted(jobs) == sorted((r, "tvae", ds) for r in ("generate", "evaluate") for ds in DATASETS), jobs

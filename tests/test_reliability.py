@@ -62,6 +62,14 @@ def test_optional_generator_left_out_is_listed_in_the_tables(tmp_path):
         assert len(row) == 1, table
         assert MISSING_KEY in row["left_out"].iloc[0], table
         assert set(df[df.generator == "copy"]["left_out"]) == {""}, table
+    runs = pd.read_csv(tmp_path / "results" / "tables" / "runs.csv", keep_default_na=False).set_index("generator")
+    assert (runs.loc["copy", "status"], runs.loc["fakellm", "status"]) == ("ran", "left out")
+    assert MISSING_KEY in runs.loc["fakellm", "reason"] and runs.loc["fakellm", "jobs"] == 0
+    # and the report's run section says so, with the reason (the landing page and the runs caption)
+    run_snakemake(tmp_path, "--report", str(tmp_path / "report.html"), cores=1)
+    page = (tmp_path / "report.html").read_text()
+    desc = page[page.index("var workflow_desc"):page.index('<script id="results">')]
+    assert "Left out of this run:" in desc and "fakellm" in desc and MISSING_KEY in desc
     # asking for one of its files names the reason instead of a KeyError traceback
     proc = run_snakemake(tmp_path, "results/synthetic/fakellm/arrests/n32/s0.parquet", check=False, cores=1)
     out = proc.stdout + proc.stderr

@@ -23,6 +23,10 @@ Per-column rows (``column`` set) stay in ``metrics.parquet`` only.
 on epsilon with the counts of the privacy family's cross-fitted ``selected`` attack pooled
 over seeds (see :mod:`synthrisk.metrics.privacy`).
 
+``runs.csv`` and ``runs_jobs.csv`` (:mod:`synthrisk.runs`): what ran, per generator and per
+job, from the generation sidecars: rows, rejected LLM rows by reason, tokens, seconds, and the
+left-out generators with their reason.
+
 Generators whose sidecar says their results came from stand-in weights (``info.random_weights``,
 e.g. TabPFN with a random-initialised checkpoint) are renamed ``<name> [random weights]`` so
 they can never be read as the real model's numbers.
@@ -36,6 +40,7 @@ import pandas as pd
 
 from synthrisk.io import make_rng, read_json, read_parquet, sidecar_path, write_parquet
 from synthrisk.metrics.base import LONG_COLUMNS
+from synthrisk.runs import job_rows, runs_table
 
 KEYS = ["family", "metric", "against", "model", "attack", "generator", "n"]
 RANDOM_WEIGHTS = " [random weights]"
@@ -43,11 +48,10 @@ BOOTSTRAP = 1000
 LEVEL = 0.95
 
 
-def generator_labels(synthetic_tables: list[str | Path]) -> dict[str, str]:
-    """generator name -> display label, from the generation sidecars."""
+def generator_labels(synthetic_tables: list[str | Path], sidecars: list[dict] | None = None) -> dict[str, str]:
+    """generator name -> display label, from the generation sidecars (``sidecars``: already read)."""
     labels = {}
-    for p in synthetic_tables:
-        side = read_json(sidecar_path(p))
+    for side in sidecars if sidecars is not None else (read_json(sidecar_path(p)) for p in synthetic_tables):
         if (side.get("info") or {}).get("random_weights"):
             labels[side["generator"]] = side["generator"] + RANDOM_WEIGHTS
     return labels
@@ -161,11 +165,15 @@ def eps_table(df: pd.DataFrame, confidence: float = LEVEL) -> pd.DataFrame:
 
 def write_tables(metric_tables: list[str], synthetic_tables: list[str], out_parquet: str, out_csv: str,
                  out_headline: str | None = None, out_eps: str | None = None,
-                 left_out: dict[str, str] | None = None) -> pd.DataFrame:
+                 left_out: dict[str, str] | None = None, out_runs: str | None = None,
+                 out_runs_jobs: str | None = None, order: list[str] | None = None) -> pd.DataFrame:
     """``left_out``: optional generators this run could not include (name -> reason); each gets
     one row in ``summary.csv`` and ``headline.csv`` with its reason in the ``left_out`` column and
-    no values, so a table is never read as if the generator had been benchmarked."""
-    df = collect(metric_tables, generator_labels(synthetic_tables))
+    no values, so a table is never read as if the generator had been benchmarked, and one row in
+    ``runs.csv`` (:mod:`synthrisk.runs`, with ``runs_jobs.csv`` read from the same sidecars).
+    ``order``: generator names in config order (the row order of ``runs.csv``)."""
+    sidecars = [read_json(sidecar_path(p)) for p in synthetic_tables]
+    df = collect(metric_tables, generator_labels(synthetic_tables, sidecars))
     write_parquet(df, out_parquet)
     summ = with_left_out(summarise(df), left_out)
     write_csv(summ, out_csv, float_format="%.6g")
@@ -173,6 +181,12 @@ def write_tables(metric_tables: list[str], synthetic_tables: list[str], out_parq
         write_csv(with_left_out(headline(summ[summ["left_out"] == ""]), left_out), out_headline, float_format="%.4g")
     if out_eps:
         write_csv(eps_table(df), out_eps, float_format="%.6g")
+    if out_runs or out_runs_jobs:
+        jobs = job_rows(synthetic_tables, sidecars)
+        if out_runs_jobs:
+            write_csv(jobs, out_runs_jobs, float_format="%.6g")
+        if out_runs:
+            write_csv(runs_table(jobs, left_out, order), out_runs, float_format="%.6g")
     return summ
 
 

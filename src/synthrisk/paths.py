@@ -21,11 +21,13 @@ SYNTHETIC = f"{RESULTS}/synthetic/{{generator}}/{{dataset}}/n{{n}}/s{{seed}}.par
 METRIC = f"{RESULTS}/metrics/{{family}}/{{generator}}/{{dataset}}/n{{n}}/s{{seed}}.parquet"
 REFERENCE = f"{RESULTS}/metrics/reference/{{dataset}}/n{{n}}/s{{seed}}.parquet"
 TABLES = {"table": f"{RESULTS}/tables/metrics.parquet", "summary": f"{RESULTS}/tables/summary.csv",
-          "headline": f"{RESULTS}/tables/headline.csv", "eps": f"{RESULTS}/tables/eps_lower.csv"}
+          "headline": f"{RESULTS}/tables/headline.csv", "eps": f"{RESULTS}/tables/eps_lower.csv",
+          "runs": f"{RESULTS}/tables/runs.csv", "runs_jobs": f"{RESULTS}/tables/runs_jobs.csv"}
 #: a figure of :data:`synthrisk.figures.FIGURES`, as PNG and SVG
 FIGURE = {"png": f"{RESULTS}/figures/{{fig}}.png", "svg": f"{RESULTS}/figures/{{fig}}.svg"}
 #: a table view of :data:`synthrisk.figures.TABLE_VIEWS`, as CSV and a LaTeX tabular
 TABLE_VIEW = {"csv": f"{RESULTS}/tables/{{view}}.csv", "tex": f"{RESULTS}/tables/{{view}}.tex"}
+REPORT = f"{RESULTS}/report.html"  # `snakemake --report` (make report); captions in workflow/report/
 LOGS = f"{RESULTS}/logs"
 LLM_SERVER_DIR = f"{RESULTS}/llm/servers"  # one file per running LLM server (workflow/rules/llm.smk)
 LLM_CACHE_DIR = f"{RESULTS}/cache/llm"  # the LLM response cache

@@ -1,4 +1,5 @@
-# Aggregation: all metric rows into one table and a summary, then the figures.
+# Aggregation: all metric rows into one table and a summary, then the figures. The tables and
+# figures are flagged for the report (snakemake --report; common.smk, synthrisk.report).
 
 
 rule aggregate:
@@ -8,12 +9,14 @@ rule aggregate:
         metrics=PLAN.metric_files(),
         synthetic=PLAN.synthetic_files(),
     output:
-        **paths.TABLES,
+        **report_tables(),
     params:
         # with only_generators: the other generators' existing files, read but never rebuilt
         others=PLAN.other_existing(),
         # optional generators that cannot run here: listed with their reason in the tables
         left_out=PLAN.skipped,
+        # generators in config order: the row order of runs.csv
+        order=PLAN.generator_order(),
         code=PLAN.stage_code("aggregate"),
     log:
         f"{paths.LOGS}/aggregate.log",
@@ -29,7 +32,8 @@ rule figure:
         # leaky_records also reads its split's parts and synthetic tables
         extra=lambda w: PLAN.figure_inputs(w.fig),
     output:
-        **paths.FIGURE,
+        png=report_figure(paths.FIGURE["png"]),
+        svg=paths.FIGURE["svg"],
     wildcard_constraints:
         fig="|".join(PLAN.figures) or "none",
     params:
@@ -59,7 +63,8 @@ rule table_view:
     input:
         table=paths.TABLES["table"],
     output:
-        **paths.TABLE_VIEW,
+        csv=report_view(paths.TABLE_VIEW["csv"]),
+        tex=paths.TABLE_VIEW["tex"],
     wildcard_constraints:
         view="|".join(PLAN.table_views) or "none",
     params:

@@ -2,6 +2,7 @@
 import sys
 
 from synthrisk import paths
+from synthrisk import report as REPORT
 from synthrisk.plan import Plan
 
 
@@ -17,6 +18,9 @@ wildcard_constraints:
 PLAN = Plan.from_config(config, check_available=workflow.is_main_process)
 for _msg in PLAN.messages:
     print(f"synthrisk: {_msg}", file=sys.stderr)
+
+if workflow.is_main_process:  # the report's landing page embeds the figures (synthrisk.report)
+    REPORT.register_rst_directives()
 
 FAMILIES_RUN = PLAN.families
 
@@ -35,3 +39,43 @@ def generator_code(wildcards):
 
 def holdout_rows(wildcards):
     return PLAN.rows(int(wildcards.n))
+
+
+# The report (snakemake --report): category, subcategory, caption and labels of each result come
+# from its name (synthrisk.report.SECTIONS); figures through the {fig} wildcard.
+def report_table(name):
+    return report(
+        paths.TABLES[name],
+        caption=REPORT.caption(name),
+        category=REPORT.category(name),
+        subcategory=REPORT.subcategory(name),
+        labels=REPORT.run_labels(PLAN, name),
+    )
+
+
+def report_tables():
+    """paths.TABLES with the reported ones flagged for the report (aggregate's outputs)."""
+    return {
+        k: report_table(k) if k in REPORT.reported_tables(paths.TABLES) else v
+        for k, v in paths.TABLES.items()
+    }
+
+
+def report_view(path):
+    return report(
+        path,
+        caption=REPORT.VIEW_CAPTION,
+        category=lambda w: REPORT.category(w.view),
+        subcategory=lambda w: REPORT.subcategory(w.view),
+        labels=lambda w: REPORT.run_labels(PLAN, w.view),
+    )
+
+
+def report_figure(path):
+    return report(
+        path,
+        caption=REPORT.FIGURE_CAPTION,
+        category=lambda w: REPORT.category(w.fig),
+        subcategory=lambda w: REPORT.subcategory(w.fig),
+        labels=lambda w: REPORT.run_labels(PLAN, w.fig),
+    )
