@@ -38,22 +38,18 @@ WINE = {"source": "sklearn", "item": "load_wine", "target": "target"}
 
 
 #: test files that take minutes (Slurm, real LLM servers, Snakemake runs), started first so that
-#: on several workers (``make test``: pytest-xdist) the longest ones do not start last
+#: on several workers (``make test``: pytest-xdist, one file per worker at a time) the longest
+#: ones do not start last
 SLOW_FIRST = ("test_slurm.py", "test_plugins.py", "test_llm_kill_resume.py", "test_openml.py",
               "test_reliability.py", "test_pipeline.py", "test_report.py", "test_figures.py",
               "test_plan_checks.py", "test_llm_local.py", "test_config.py", "test_plugin_params.py")
-#: files that share the session fixture ``smoke_run``: one worker runs them, so it runs once
-SMOKE_GROUP = ("test_pipeline.py", "test_report.py")
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Slow files first (stable: a file's tests keep their order), and one xdist group per test
-    file (``--dist loadgroup``), so a module's fixtures are built once, on one worker."""
+    """Slow files first; stable, so a file's tests keep their order (``--dist loadfile`` keeps a
+    file on one worker, so its module fixtures are built once)."""
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda it: rank.get(it.path.name, len(rank)))
-    for it in items:
-        it.add_marker(pytest.mark.xdist_group("smoke" if it.path.name in SMOKE_GROUP else it.path.stem))
 
 
 @pytest.fixture(scope="session")
@@ -140,7 +136,8 @@ def run_snakemake(workdir: Path, *args: str, config: dict | None = None, configf
 
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory):
-    """The smoke config run end to end once per session (about a minute on 2 cores), in a
+    """The smoke config run end to end once per session (per pytest-xdist worker that runs a
+    file asking for it; about a minute on 2 cores), in a
     temporary working directory holding that same file as ``cfg.yaml``: shared by
     tests/test_pipeline.py and tests/test_report.py."""
     d = tmp_path_factory.mktemp("pipeline")
