@@ -14,14 +14,13 @@ import json
 import re
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import ARRESTS, REPO, run_snakemake, stage_split
+from test_llm_faults import FakeServer, completion
 
 from synthrisk.aggregate import cluster_interval
 from synthrisk.figures import FIGURES, NEEDS_FACTORIAL, TABLE_VIEWS
@@ -313,61 +312,24 @@ def test_leaky_records_recomputes_the_privacy_scores(tmp_path):
 
 
 # ------------------------------------------------------------------ end to end, scripted LLM
-class EchoLLM:
-    """An OpenAI-compatible chat server that answers with the prompt's example rows as valid JSON
+def echo_rows(body: dict) -> tuple[int, str]:
+    """An OpenAI-compatible answer with the prompt's example rows as valid JSON
     (``{"synthetic_data": CSV}``); at temperature < 0.5 each column is shuffled on its own."""
-
-    def __init__(self):
-        self.requests = 0
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                outer.requests += 1
-                prompt = "\n".join(m["content"] for m in body["messages"] if m["role"] == "user")
-                block = prompt.split("The example rows as CSV:\n", 1)[1].split("\n\nWrite", 1)[0].strip()
-                lines = block.splitlines()
-                if float(body.get("temperature", 1.0)) < 0.5:
-                    rng = np.random.default_rng(len(lines))
-                    cells = np.array([ln.split(",") for ln in lines[1:]], dtype=object)
-                    for j in range(cells.shape[1]):
-                        cells[:, j] = cells[rng.permutation(len(cells)), j]
-                    lines = lines[:1] + [",".join(r) for r in cells]
-                content = json.dumps({"synthetic_data": "\n".join(lines)})
-                data = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
-                                   "choices": [{"index": 0, "finish_reason": "stop",
-                                                "message": {"role": "assistant", "content": content}}],
-                                   "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                data = b'{"object": "list", "data": [{"id": "fake-model", "object": "model"}]}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    prompt = "\n".join(m["content"] for m in body["messages"] if m["role"] == "user")
+    block = prompt.split("The example rows as CSV:\n", 1)[1].split("\n\nWrite", 1)[0].strip()
+    lines = block.splitlines()
+    if float(body.get("temperature", 1.0)) < 0.5:
+        rng = np.random.default_rng(len(lines))
+        cells = np.array([ln.split(",") for ln in lines[1:]], dtype=object)
+        for j in range(cells.shape[1]):
+            cells[:, j] = cells[rng.permutation(len(cells)), j]
+        lines = lines[:1] + [",".join(r) for r in cells]
+    return 200, completion(json.dumps({"synthetic_data": "\n".join(lines)}))
 
 
 @pytest.mark.pipeline
 def test_pipeline_runs_a_factorial_llm_entry_to_its_figure_and_table(tmp_path):
-    server = EchoLLM()
+    server = FakeServer([], respond=echo_rows)
     try:
         cfg = {
             "datasets": {"arrests": ARRESTS},
@@ -387,7 +349,7 @@ def test_pipeline_runs_a_factorial_llm_entry_to_its_figure_and_table(tmp_path):
         run_snakemake(tmp_path, config=cfg, env={"PYTHONPATH": str(REPO / "src")})
     finally:
         server.close()
-    assert server.requests >= 4  # one answer per cell at least
+    assert len(server.requests) >= 4  # one answer per cell at least
     r = tmp_path / "results"
     for ext in ("png", "svg"):
         assert (r / "figures" / f"factorial_effects.{ext}").stat().st_size > 5_000

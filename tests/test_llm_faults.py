@@ -24,19 +24,23 @@ def completion(content, finish="stop"):
 
 
 class FakeServer:
-    """Answers POST /v1/chat/completions from a script of (status, body) and records requests;
-    GET /v1/models answers 200 (the generator health-checks local base URLs)."""
+    """Answers POST /v1/chat/completions from a script of (status, body), or with ``respond(request
+    body) -> (status, body)`` when given, and records requests; GET /v1/models answers 200 (the
+    generator health-checks local base URLs)."""
 
-    def __init__(self, script):
+    def __init__(self, script, respond=None):
         self.script = list(script)
         self.requests = []
         outer = self
 
         class H(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                outer.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": json.loads(body)})
-                status, payload = outer.script.pop(0) if outer.script else (500, '{"error": {"message": "script exhausted"}}')
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                outer.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+                if respond is not None:
+                    status, payload = respond(body)
+                else:
+                    status, payload = outer.script.pop(0) if outer.script else (500, '{"error": {"message": "script exhausted"}}')
                 data = payload.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
