@@ -277,4 +277,17 @@ def test_eps_table_pools_counts_over_seeds():
     [r] = out.to_dict("records")
     assert (r["seeds"], r["tp"], r["fp"], r["members"], r["non_members"]) == (2, 61, 1, 64, 2000)
     assert r["value"] == pytest.approx(float(roc.eps_lower_bound(61, 1, 64, 2000)))
-    assert r["metric"] == "eps_lower" and r["delta"] == 0.0
+    assert r["metric"] == "eps_lower" and r["delta"] == 0.0 and r["confidence"] == 0.95
+    # the level follows the privacy family's `confidence` (the aggregate passes it from the plan)
+    [r90] = eps_table(pd.DataFrame(rows), 0.9).to_dict("records")
+    assert r90["confidence"] == 0.9 and r90["value"] == pytest.approx(float(roc.eps_lower_bound(61, 1, 64, 2000, 0.9)))
+    assert r90["value"] > r["value"]  # a lower level gives a tighter (larger) lower bound
+    from test_config import validated
+
+    from synthrisk.plan import Plan
+
+    cfg = {"datasets": {"t": {"source": "sklearn", "item": "load_wine", "target": "target"}},
+           "generators": {"copy": {"kind": "copy"}}}
+    assert Plan.from_config(validated(cfg), check_available=False).privacy_confidence() == 0.95
+    cfg["metrics"] = {"privacy": {"confidence": 0.9}}
+    assert Plan.from_config(validated(cfg), check_available=False).privacy_confidence() == 0.9

@@ -166,12 +166,14 @@ def eps_table(df: pd.DataFrame, confidence: float = LEVEL) -> pd.DataFrame:
 def write_tables(metric_tables: list[str], synthetic_tables: list[str], out_parquet: str, out_csv: str,
                  out_headline: str | None = None, out_eps: str | None = None,
                  left_out: dict[str, str] | None = None, out_runs: str | None = None,
-                 out_runs_jobs: str | None = None, order: list[str] | None = None) -> pd.DataFrame:
+                 out_runs_jobs: str | None = None, order: list[str] | None = None,
+                 confidence: float = LEVEL) -> pd.DataFrame:
     """``left_out``: optional generators this run could not include (name -> reason); each gets
     one row in ``summary.csv`` and ``headline.csv`` with its reason in the ``left_out`` column and
     no values, so a table is never read as if the generator had been benchmarked, and one row in
     ``runs.csv`` (:mod:`synthrisk.runs`, with ``runs_jobs.csv`` read from the same sidecars).
-    ``order``: generator names in config order (the row order of ``runs.csv``)."""
+    ``order``: generator names in config order (the row order of ``runs.csv``). ``confidence``:
+    the level of the epsilon bounds of ``eps_lower.csv`` (the privacy family's ``confidence``)."""
     sidecars = [read_json(sidecar_path(p)) for p in synthetic_tables]
     df = collect(metric_tables, generator_labels(synthetic_tables, sidecars))
     write_parquet(df, out_parquet)
@@ -180,7 +182,7 @@ def write_tables(metric_tables: list[str], synthetic_tables: list[str], out_parq
     if out_headline:
         write_csv(with_left_out(headline(summ[summ["left_out"] == ""]), left_out), out_headline, float_format="%.4g")
     if out_eps:
-        write_csv(eps_table(df), out_eps, float_format="%.6g")
+        write_csv(eps_table(df, confidence), out_eps, float_format="%.6g")
     if out_runs or out_runs_jobs:
         jobs = job_rows(synthetic_tables, sidecars)
         if out_runs_jobs:

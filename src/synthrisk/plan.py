@@ -408,6 +408,12 @@ class Plan:
     def family_params(self, family: str) -> dict:
         return dict((self.config.get("metrics") or {}).get(family) or {})
 
+    def privacy_confidence(self) -> float:
+        """The privacy family's ``confidence`` (its declared default where the config sets none)."""
+        from synthrisk.metrics.privacy import PARAMS
+
+        return float(self.family_params("privacy").get("confidence", PARAMS["confidence"].default))
+
     def family_plugins(self) -> dict[str, str]:
         """family -> registry target (``"module:function"``) of every family this run evaluates."""
         from synthrisk.metrics import FAMILIES

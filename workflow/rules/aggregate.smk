@@ -17,6 +17,8 @@ rule aggregate:
         left_out=PLAN.skipped,
         # generators in config order: the row order of runs.csv
         order=PLAN.generator_order(),
+        # the level of eps_lower.csv's bounds: the privacy family's (its default where not set)
+        confidence=PLAN.privacy_confidence(),
         code=PLAN.stage_code("aggregate"),
     log:
         f"{paths.LOGS}/aggregate.log",

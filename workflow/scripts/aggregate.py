@@ -9,4 +9,5 @@ with job_logging(snakemake.log[0]):
                  snakemake.output.table, snakemake.output.summary, snakemake.output.headline,
                  snakemake.output.eps,
                  left_out=snakemake.params.left_out, out_runs=snakemake.output.runs,
-                 out_runs_jobs=snakemake.output.runs_jobs, order=snakemake.params.order)
+                 out_runs_jobs=snakemake.output.runs_jobs, order=snakemake.params.order,
+                 confidence=snakemake.params.confidence)
