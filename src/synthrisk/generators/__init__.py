@@ -17,5 +17,6 @@ GENERATORS = Registry(
         "tabdiff": "synthrisk.generators.tabdiff:TabDiffGenerator",
         "tabpfn": "synthrisk.generators.tabpfn:TabPFNGenerator",
         "llm_icl": "synthrisk.generators.llm_icl:LLMICLGenerator",
+        "dptvae": "synthrisk.generators.dp_tvae:DPTVAEGenerator",
     },
 )
