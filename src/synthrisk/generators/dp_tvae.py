@@ -31,10 +31,14 @@ below 1/n) are the target. opacus's ``PrivacyEngine(accountant="prv")`` (the PRV
 Poisson sampling with rate ``1 / ceil(n / batch_size)`` (``batch_size`` above n is clamped to n,
 recorded as ``batch_size_used``), flat clipping at ``max_grad_norm``, and the noise multiplier from
 ``make_private_with_epsilon`` for the planned ``epochs`` (or the param ``noise_multiplier`` where
-given). Before training, the number of steps is capped at the largest count whose PRV epsilon
-(the same accountant and history opacus keeps) is within ``epsilon``; training stops there
-(``stopped_early``), after each epoch the engine's ``get_epsilon(delta)`` is checked, and a model
-whose spent epsilon exceeds the target is never released (raises). A plan that cannot take one step
+given). Before the first step, the number of steps is capped at the largest count whose PRV epsilon
+is within ``epsilon``: opacus's PRV accountant keeps the history ``[(noise, rate, steps)]`` (constant
+noise and rate merge into one entry), so the epsilon after t steps is exactly that of a fresh PRV
+accountant with history ``[(noise, rate, t)]``, monotone in t; the cap is found by bisection on it
+(:func:`max_steps`) and training stops there, mid-epoch if need be (``stopped_early``). This is the
+per-step check, done up front (asking the accountant after every step would cost about 0.5 s a
+step). After the last step the engine's own ``get_epsilon(delta)`` is read and a model whose spent
+epsilon exceeds the target is never released (raises). A plan that cannot take one step
 within the budget raises. The sidecar info records ``epsilon`` (target), ``epsilon_spent``
 (``privacy_engine.get_epsilon(delta)`` after the last step), ``delta``, ``noise_multiplier``,
 ``sample_rate``, ``steps``, ``steps_planned``, ``epochs_run`` and ``accountant``.
@@ -375,6 +379,9 @@ class DPTVAEGenerator(Generator):
                 opt.step()
                 steps += 1
         spent = float(engine.get_epsilon(delta))
+        if [tuple(h) for h in engine.accountant.history] != [(sigma, q, steps)]:
+            raise RuntimeError(f"dptvae: the accountant's history {engine.accountant.history} is not the planned "
+                               f"{[(sigma, q, steps)]}; the step cap does not apply, the model is not released")
         if spent > target:
             raise RuntimeError(f"dptvae: spent epsilon {spent:.4f} exceeds the target {target:g} after "
                                f"{steps} steps; the model is not released")
