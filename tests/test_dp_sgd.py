@@ -133,3 +133,159 @@ def test_encoding_depends_on_public_information_only(arrests, members):
     # explicit public bounds win over the schema's
     enc = PublicEncoder(schema, {"age": [0, 100]})
     assert enc.bounds["age"] == (0.0, 100.0)
+
+
+# -------------------------------------------------------------------- factorial
+def test_epsilon_factorial_expands_to_named_checked_variants():
+    from synthrisk.generators import GENERATORS
+    from synthrisk.llm.factorial import expand_factorial
+    from synthrisk.plan import Plan
+
+    entries = {"copy": {"kind": "copy"},
+               "dptvae": {"kind": "dptvae", "params": {"epochs": 5}, "datasets": ["arrests"],
+                          "factorial": {"epsilon": [0.1, 1, 10, "inf"]}}}
+    out = expand_factorial(entries)
+    names = ["dptvae~epsilon0.1", "dptvae~epsilon1", "dptvae~epsilon10", "dptvae~epsiloninf"]
+    assert list(out) == ["copy", *names]
+    assert [out[v]["params"]["epsilon"] for v in names] == [0.1, 1, 10, "inf"]
+    assert all(out[v]["params"]["epochs"] == 5 and out[v]["datasets"] == ["arrests"] for v in names)
+    for v in names:  # every variant passes the kind's own param check (as the plan does)
+        GENERATORS.get("dptvae").check_params(out[v]["params"], f"generators.{v}.params")
+    assert expand_factorial({"d": {"kind": "dptvae", "factorial": {"epsilon": [float("inf")]}}}) == {
+        "d~epsiloninf": {"kind": "dptvae", "params": {"epsilon": float("inf")}}}
+    cfg = {"datasets": {"arrests": {}}, "splits": {"sizes": [32], "seeds": [0]}, "generators": entries}
+    plan = Plan.from_config(cfg, check_available=False)
+    assert list(plan.generators) == ["copy", *names]
+    assert plan.factorials()["dptvae"]["cells"] == {v: {"epsilon": e} for v, e in zip(names, [0.1, 1, 10, "inf"])}
+    assert plan.dp_epsilons() == dict(zip(names, [0.1, 1.0, 10.0, float("inf")]))
+    assert "dp_curve" in plan.figures
+    no_dp = Plan.from_config({**cfg, "generators": {"copy": {"kind": "copy"}}}, check_available=False)
+    assert no_dp.dp_epsilons() == {} and "dp_curve" not in no_dp.figures
+
+
+# -------------------------------------------------------------------- dp_audit
+def _privacy_rows(gen: str, tp: int, fp: int, members: int = 32, non_members: int = 1000,
+                  dataset: str = "arrests", n: int = 32, seeds=(0, 1)) -> list[dict]:
+    rows = []
+    for s in seeds:
+        for metric, v in (("eps_tp", tp), ("eps_fp", fp), ("eps_members", members), ("eps_non_members", non_members)):
+            rows.append({"generator": gen, "dataset": dataset, "n": n, "seed": s, "family": "privacy",
+                         "metric": metric, "value": float(v), "attack": "selected"})
+    return rows
+
+
+def test_dp_audit_flags_a_bound_above_the_claim(tmp_path):
+    from synthrisk.aggregate import AUDIT_NO_CLAIM, AUDIT_OK, AUDIT_RED_FLAG, write_tables
+    from synthrisk.io import write_json, write_parquet
+    from synthrisk.metrics.base import LONG_COLUMNS
+
+    # honest: members flagged as often as non-members; liar: 30 of 32 members at 1% FPR but claims 0.5;
+    # copy: the same leak, claims nothing; the epsilon-inf variant says dp: false
+    gens = {"honest": (5, 150, {"dp": True, "epsilon": 1.0, "epsilon_spent": 0.98, "delta": 1e-3}),
+            "liar": (30, 10, {"dp": True, "epsilon": 0.5, "epsilon_spent": 0.49, "delta": 1e-3}),
+            "copy": (30, 10, {}),
+            "dp~epsiloninf": (30, 10, {"dp": False, "epsilon": None, "epsilon_spent": None})}
+    rows = [r for g, (tp, fp, _) in gens.items() for r in _privacy_rows(g, tp, fp)]
+    metrics = pd.DataFrame(rows).reindex(columns=LONG_COLUMNS)
+    metric_file = write_parquet(metrics, tmp_path / "m.parquet")
+    synthetic = []
+    for g, (_, _, info) in gens.items():
+        for s in (0, 1):
+            p = tmp_path / f"{g}_{s}.parquet"
+            write_parquet(pd.DataFrame({"a": [1]}), p)
+            write_json({"generator": g, "kind": "x", "dataset": "arrests", "n": 32, "seed": s, "info": info,
+                        "rows_requested": 1, "rows_returned": 1}, f"{p}.json")
+            synthetic.append(str(p))
+    out = tmp_path / "dp_audit.csv"
+    write_tables([str(metric_file)], synthetic, str(tmp_path / "t.parquet"), str(tmp_path / "s.csv"),
+                 out_dp_audit=str(out), confidence=0.9)
+    audit = pd.read_csv(out).set_index("generator")
+    assert audit.loc["honest", "verdict"] == AUDIT_OK
+    assert audit.loc["liar", "verdict"] == AUDIT_RED_FLAG
+    assert audit.loc["copy", "verdict"] == AUDIT_NO_CLAIM and audit.loc["dp~epsiloninf", "verdict"] == AUDIT_NO_CLAIM
+    assert audit.loc["liar", "epsilon_claimed"] == pytest.approx(0.49)  # the spent epsilon, not the target
+    assert audit.loc["liar", "delta_claimed"] == pytest.approx(1e-3)
+    assert audit.loc["liar", "eps_lower_at_delta"] > 0.49 and audit.loc["copy", "eps_lower"] > 1
+    assert audit.loc["liar", "eps_lower_at_delta"] <= audit.loc["liar", "eps_lower"]  # delta loosens the bound
+    assert (audit["seeds"] == 2).all() and audit.loc["liar", "seeds_claimed"] == 2
+    assert np.isnan(audit.loc["copy", "epsilon_claimed"]) and (audit["confidence"] == 0.9).all()
+
+
+# -------------------------------------------------------------------- dp_curve
+DP_CELLS = {f"dptvae~epsilon{e}": {"epsilon": v} for e, v in (("0.1", 0.1), ("1", 1), ("10", 10), ("inf", "inf"))}
+
+
+def _curve_metrics(drop=()) -> pd.DataFrame:
+    from synthrisk.metrics.base import LONG_COLUMNS
+
+    rng = np.random.default_rng(0)
+    rows = []
+    auc = {"copy": 0.95, "holdout": 0.52, **{g: 0.5 + 0.04 * i for i, g in enumerate(DP_CELLS)}}
+    for g, a in auc.items():
+        for d in ("arrests", "cps88wages"):
+            for s in (0, 1):
+                base = {"generator": g, "dataset": d, "n": 32, "seed": s}
+                rows.append({**base, "family": "privacy", "metric": "auc", "attack": "worst",
+                             "value": a + rng.normal(0, 0.01)})
+                rows.append({**base, "family": "utility", "metric": "tstr_auc", "model": "mean",
+                             "value": 0.6 + (a - 0.5) + rng.normal(0, 0.01)})
+        # a split only the non-private generators have: left out of their reference lines
+        rows.append({"generator": g, "dataset": "other", "n": 64, "seed": 0, "family": "utility",
+                     "metric": "tstr_auc", "model": "mean", "value": 0.0 if g in ("copy", "holdout") else np.nan})
+    df = pd.DataFrame(rows).reindex(columns=LONG_COLUMNS)
+    df = df[~df.generator.isin(drop) & df.value.notna()]
+    return df.astype({"n": np.int64, "seed": np.int64}).reset_index(drop=True)
+
+
+def _curve_ctx(**kw):
+    from synthrisk.figures.common import Context
+
+    kinds = {"copy": "copy", "holdout": "holdout", **{g: "dptvae" for g in DP_CELLS}}
+    fact = {"dptvae": {"factors": {"epsilon": [0.1, 1, 10, "inf"]}, "baseline": {"epsilon": 0.1}, "cells": DP_CELLS}}
+    return Context(**{"order": ["copy", "holdout", *DP_CELLS], "kinds": kinds, "factorials": fact,
+                      "extra": {"epsilon": {g: float(c["epsilon"]) for g, c in DP_CELLS.items()}}, **kw})
+
+
+def _texts(fig) -> str:
+    return "\n".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text())
+
+
+def test_dp_curve_draws_the_sweep_against_reference_lines_and_names_what_is_missing(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from synthrisk.figures.common import setup
+    from synthrisk.figures.dp_curve import INF_LABEL, draw
+    from synthrisk.figures.render import render_figure
+    from synthrisk.io import write_parquet
+
+    setup()
+    fig = draw(_curve_metrics(), _curve_ctx())
+    ax_u, ax_p = fig.axes[:2]
+    (line,) = [ln for ln in ax_p.get_lines() if ln.get_linestyle() == "-"]  # the DP sweep (not its caps)
+    assert list(line.get_xdata()) == [0.1, 1, 10, 100]  # inf drawn at 10 x the largest finite epsilon
+    assert np.all(np.diff(line.get_ydata()) > 0)  # the planted rise of leakage with epsilon
+    assert INF_LABEL in [t.get_text() for t in ax_p.get_xticklabels()]
+    refs = sorted(float(ln.get_ydata()[0]) for ln in ax_u.get_lines() if ln.get_linestyle() == "--")
+    assert refs == pytest.approx([0.6 + 0.02, 0.6 + 0.45], abs=0.02)  # holdout, copy: on the DP splits only
+    text = _texts(fig)
+    assert "copy" in text and "holdout" in text and "dptvae (DP)" in text
+    plt.close(fig)
+    # a subset: one variant and the utility family missing
+    sub = _curve_metrics(drop=("dptvae~epsilon10",))
+    sub = sub[sub.family != "utility"]
+    fig = draw(sub, _curve_ctx())
+    text = _texts(fig)
+    assert "no utility rows" in text and "no values: dptvae~epsilon10" in text
+    plt.close(fig)
+    fig = draw(_curve_metrics(drop=tuple(DP_CELLS)), _curve_ctx())
+    assert "no values of a DP generator: " + ", ".join(DP_CELLS) in _texts(fig)
+    plt.close(fig)
+    # byte-stable through the render stage
+    write_parquet(_curve_metrics(), tmp_path / "m.parquet")
+    ctx = dict(vars(_curve_ctx()))
+    outs = []
+    for k in (1, 2):
+        png, svg = tmp_path / f"{k}.png", tmp_path / f"{k}.svg"
+        render_figure("synthrisk.figures.dp_curve:draw", str(tmp_path / "m.parquet"), str(png), str(svg), ctx)
+        outs.append((png.read_bytes(), svg.read_bytes()))
+    assert outs[0] == outs[1] and outs[0][0][:8] == b"\x89PNG\r\n\x1a\n"

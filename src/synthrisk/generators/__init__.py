@@ -20,3 +20,5 @@ GENERATORS = Registry(
         "dptvae": "synthrisk.generators.dp_tvae:DPTVAEGenerator",
     },
 )
+#: kinds with a differential-privacy guarantee (an ``epsilon`` param): the plan draws ``dp_curve`` when one runs
+DP_KINDS = ("dptvae",)
