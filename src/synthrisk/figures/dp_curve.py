@@ -76,13 +76,15 @@ def draw(metrics: pd.DataFrame, ctx: c.Context):
         dp = c.pooled(r[r.base.isin(list(eps))], ["generator"])
         dp = dp.assign(base=dp.generator.map(c.base_name))
         missing = [g for g in c.order(list(eps), ctx) if g not in set(dp.base)]
-        st = c.styles(list(lines) + c.order([g for g in r.generator.unique() if c.base_name(g) not in eps], ctx), ctx)
+        # one style per line, from its first generator (lines of one kind: lighter, another marker)
+        st = c.styles([gens[0] for gens in lines.values()]
+                      + c.order([g for g in r.generator.unique() if c.base_name(g) not in eps], ctx), ctx)
         for name, gens in lines.items():
             t = dp[dp.base.isin(gens)].assign(x=lambda d: d.base.map(xpos)).sort_values("x")
             if t.empty:
                 continue
-            h = ax.errorbar(t.x, t["mean"], yerr=c.err(t), marker="o", ms=5, lw=1.4, capsize=3,
-                            color=st[name]["color"], label=f"{name} (DP)")
+            h = ax.errorbar(t.x, t["mean"], yerr=c.err(t), marker=st[gens[0]]["marker"], ms=5, lw=1.4, capsize=3,
+                            color=st[gens[0]]["color"], label=f"{name} (DP)")
             handles.setdefault(f"{name} (DP)", h)
         keep = [s in splits for s in zip(r.dataset, r.n, r.seed)]
         ref = c.pooled(r[np.array(keep, dtype=bool) & ~r.base.isin(list(eps)).to_numpy()], ["generator"])
