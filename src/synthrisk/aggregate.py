@@ -23,6 +23,9 @@ Per-column rows (``column`` set) stay in ``metrics.parquet`` only.
 on epsilon with the counts of the privacy family's cross-fitted ``selected`` attack pooled
 over seeds (see :mod:`synthrisk.metrics.privacy`).
 
+``dp_audit.csv`` (:func:`dp_audit`): per (generator, dataset, n) of ``eps_lower.csv``, the epsilon
+the generator claims (its generation sidecars) beside the measured lower bound, and a verdict.
+
 ``runs.csv`` and ``runs_jobs.csv`` (:mod:`synthrisk.runs`): what ran, per generator and per
 job, from the generation sidecars: rows, rejected LLM rows by reason, tokens, seconds, and the
 left-out generators with their reason.
@@ -163,17 +166,75 @@ def eps_table(df: pd.DataFrame, confidence: float = LEVEL) -> pd.DataFrame:
     return pooled[cols]
 
 
+AUDIT_OK = "ok"
+AUDIT_RED_FLAG = "RED FLAG: lower bound above the claimed epsilon"
+AUDIT_NO_CLAIM = "no claim"
+
+
+def claimed_privacy(info: dict) -> tuple[float, float] | None:
+    """(epsilon, delta) a generation sidecar's ``info`` claims, or None (no DP claim).
+
+    The claim is ``info.epsilon_spent`` (what the generator's accountant says was spent) where it
+    is a number, else ``info.epsilon`` (the target); ``delta`` is ``info.delta`` (0 when absent:
+    pure DP). ``info.dp`` false, no number or an infinite one: no claim."""
+    if not isinstance(info, dict) or info.get("dp") is False:
+        return None
+    for key in ("epsilon_spent", "epsilon"):
+        v = info.get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v):
+            d = info.get("delta")
+            return float(v), float(d) if isinstance(d, (int, float)) and np.isfinite(d) else 0.0
+    return None
+
+
+def dp_audit(eps: pd.DataFrame, sidecars: list[dict], labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The DP audit (``dp_audit.csv``): per (generator, dataset, n) of ``eps`` (:func:`eps_table`),
+    the claimed epsilon and delta (:func:`claimed_privacy`, the largest over the seeds' sidecars;
+    ``seeds_claimed`` counts the sidecars that claim), the measured lower bound ``eps_lower`` (delta
+    0, as ``eps_lower.csv``) and ``eps_lower_at_delta``, the same counts' bound at the claimed delta
+    (an (epsilon, delta) claim allows TPR up to e^eps FPR + delta, so this is the bound a claim is
+    tested against), at the bounds' ``confidence``; ``verdict``: ``no claim`` (a non-DP generator,
+    e.g. the copy control: its bound shows what the battery can detect), ``ok``, or
+    ``RED FLAG: lower bound above the claimed epsilon``: the attack proved more leakage than the
+    generator's guarantee allows (a bug in the generator or its accounting, or bad luck at the
+    1 - confidence level)."""
+    from synthrisk.metrics.roc import eps_lower_bound
+
+    cols = ["generator", "dataset", "n", "seeds", "seeds_claimed", "epsilon_claimed", "delta_claimed",
+            "eps_lower", "eps_lower_at_delta", "confidence", "verdict"]
+    claims: dict[tuple, list] = {}
+    for side in sidecars:
+        gen = (labels or {}).get(side.get("generator"), side.get("generator"))
+        c = claimed_privacy(side.get("info") or {})
+        claims.setdefault((gen, side.get("dataset"), int(side.get("n", -1))), []).append(c)
+    rows = []
+    for r in eps.itertuples(index=False):
+        got = [c for c in claims.get((r.generator, r.dataset, int(r.n)), []) if c is not None]
+        row = {"generator": r.generator, "dataset": r.dataset, "n": int(r.n), "seeds": int(r.seeds),
+               "seeds_claimed": len(got), "eps_lower": float(r.value), "confidence": float(r.confidence)}
+        if not got:
+            row.update(epsilon_claimed=np.nan, delta_claimed=np.nan, eps_lower_at_delta=np.nan, verdict=AUDIT_NO_CLAIM)
+        else:
+            e, d = max(x[0] for x in got), max(x[1] for x in got)
+            at = float(eps_lower_bound(r.tp, r.fp, r.members, r.non_members, float(r.confidence), delta=d))
+            row.update(epsilon_claimed=e, delta_claimed=d, eps_lower_at_delta=at,
+                       verdict=AUDIT_RED_FLAG if at > e else AUDIT_OK)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
 def write_tables(metric_tables: list[str], synthetic_tables: list[str], out_parquet: str, out_csv: str,
                  out_headline: str | None = None, out_eps: str | None = None,
                  left_out: dict[str, str] | None = None, out_runs: str | None = None,
                  out_runs_jobs: str | None = None, order: list[str] | None = None,
-                 confidence: float = LEVEL) -> pd.DataFrame:
+                 confidence: float = LEVEL, out_dp_audit: str | None = None) -> pd.DataFrame:
     """``left_out``: optional generators this run could not include (name -> reason); each gets
     one row in ``summary.csv`` and ``headline.csv`` with its reason in the ``left_out`` column and
     no values, so a table is never read as if the generator had been benchmarked, and one row in
     ``runs.csv`` (:mod:`synthrisk.runs`, with ``runs_jobs.csv`` read from the same sidecars).
     ``order``: generator names in config order (the row order of ``runs.csv``). ``confidence``:
-    the level of the epsilon bounds of ``eps_lower.csv`` (the privacy family's ``confidence``)."""
+    the level of the epsilon bounds of ``eps_lower.csv`` and ``dp_audit.csv`` (the privacy family's
+    ``confidence``)."""
     sidecars = [read_json(sidecar_path(p)) for p in synthetic_tables]
     df = collect(metric_tables, generator_labels(synthetic_tables, sidecars))
     write_parquet(df, out_parquet)
@@ -181,8 +242,13 @@ def write_tables(metric_tables: list[str], synthetic_tables: list[str], out_parq
     write_csv(summ, out_csv, float_format="%.6g")
     if out_headline:
         write_csv(with_left_out(headline(summ[summ["left_out"] == ""]), left_out), out_headline, float_format="%.4g")
-    if out_eps:
-        write_csv(eps_table(df, confidence), out_eps, float_format="%.6g")
+    if out_eps or out_dp_audit:
+        eps = eps_table(df, confidence)
+        if out_eps:
+            write_csv(eps, out_eps, float_format="%.6g")
+        if out_dp_audit:
+            write_csv(dp_audit(eps, sidecars, generator_labels(synthetic_tables, sidecars)), out_dp_audit,
+                      float_format="%.6g")
     if out_runs or out_runs_jobs:
         jobs = job_rows(synthetic_tables, sidecars)
         if out_runs_jobs:

@@ -22,7 +22,8 @@ METRIC = f"{RESULTS}/metrics/{{family}}/{{generator}}/{{dataset}}/n{{n}}/s{{seed
 REFERENCE = f"{RESULTS}/metrics/reference/{{dataset}}/n{{n}}/s{{seed}}.parquet"
 TABLES = {"table": f"{RESULTS}/tables/metrics.parquet", "summary": f"{RESULTS}/tables/summary.csv",
           "headline": f"{RESULTS}/tables/headline.csv", "eps": f"{RESULTS}/tables/eps_lower.csv",
-          "runs": f"{RESULTS}/tables/runs.csv", "runs_jobs": f"{RESULTS}/tables/runs_jobs.csv"}
+          "runs": f"{RESULTS}/tables/runs.csv", "runs_jobs": f"{RESULTS}/tables/runs_jobs.csv",
+          "dp_audit": f"{RESULTS}/tables/dp_audit.csv"}
 #: a figure of :data:`synthrisk.figures.FIGURES`, as PNG and SVG
 FIGURE = {"png": f"{RESULTS}/figures/{{fig}}.png", "svg": f"{RESULTS}/figures/{{fig}}.svg"}
 #: a table view of :data:`synthrisk.figures.TABLE_VIEWS`, as CSV and a LaTeX tabular

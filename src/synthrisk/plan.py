@@ -307,12 +307,27 @@ class Plan:
     def _views(self, registry) -> list[str]:
         """The names of ``registry`` this run draws: those the ``figures:`` key lists (figures and
         tables together), else all of them; the factorial ones only where a ``factorial:`` entry
-        is in the config (:data:`synthrisk.figures.NEEDS_FACTORIAL`)."""
-        from synthrisk.figures import NEEDS_FACTORIAL
+        is in the config (:data:`synthrisk.figures.NEEDS_FACTORIAL`), the DP ones only where a DP
+        generator runs (:data:`synthrisk.figures.NEEDS_DP`, :meth:`dp_epsilons`)."""
+        from synthrisk.figures import NEEDS_DP, NEEDS_FACTORIAL
 
         if self.config.get("figures") is not None:
             return [f for f in self.config["figures"] if f in registry]
-        return [f for f in registry if f not in NEEDS_FACTORIAL or self.factorials()]
+        return [f for f in registry if (f not in NEEDS_FACTORIAL or self.factorials())
+                and (f not in NEEDS_DP or self.dp_epsilons())]
+
+    def dp_epsilons(self) -> dict[str, float]:
+        """generator -> its configured epsilon (``inf``: trained without DP), for every generator of
+        the run whose kind is in :data:`synthrisk.generators.DP_KINDS` (config order; factorial
+        variants by their own params): the x-axis of ``dp_curve``."""
+        from synthrisk.generators import DP_KINDS, GENERATORS
+
+        out = {}
+        for g, e in self.generators.items():
+            if e["kind"] in DP_KINDS:
+                default = GENERATORS.get(e["kind"]).PARAMS["epsilon"].default
+                out[g] = float((e.get("params") or {}).get("epsilon", default))
+        return out
 
     @property
     def figures(self) -> list[str]:

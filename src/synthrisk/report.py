@@ -38,12 +38,14 @@ FIGURE_SECTIONS = {
     "rare_leakage": (PRIVACY, "Rare and leaky records"),
     "leaky_records": (PRIVACY, "Rare and leaky records"),
     "factorial_effects": (PROMPT_STUDY, "Factorial effects"),
+    "dp_curve": (PRIVACY, "Differential privacy"),
 }
 #: tables: name -> (category, subcategory); metrics.parquet (``table``) is not reported (binary, large)
 TABLE_SECTIONS = {
     "summary": (RUNS, "Summary tables"),
     "headline": (RUNS, "Summary tables"),
     "eps": (PRIVACY, "Tables"),
+    "dp_audit": (PRIVACY, "Tables"),
     "runs": (RUNS, "What ran"),
     "runs_jobs": (RUNS, "What ran"),
 }

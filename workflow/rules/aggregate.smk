@@ -48,7 +48,7 @@ rule figure:
             "extra": (
                 {"splits": PLAN.leaky_inputs(), "privacy": PLAN.family_params("privacy")}
                 if w.fig == "leaky_records"
-                else {}
+                else {"epsilon": PLAN.dp_epsilons()} if w.fig == "dp_curve" else {}
             ),
         },
         target=lambda w: PLAN.view_target(w.fig),

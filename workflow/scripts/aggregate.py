@@ -10,4 +10,4 @@ with job_logging(snakemake.log[0]):
                  snakemake.output.eps,
                  left_out=snakemake.params.left_out, out_runs=snakemake.output.runs,
                  out_runs_jobs=snakemake.output.runs_jobs, order=snakemake.params.order,
-                 confidence=snakemake.params.confidence)
+                 confidence=snakemake.params.confidence, out_dp_audit=snakemake.output.dp_audit)

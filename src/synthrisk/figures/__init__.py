@@ -12,6 +12,8 @@ Figures (``results/figures/<name>.png`` and ``.svg``), :data:`FIGURES`:
   nearest non-member.
 * ``factorial_effects``: main effects and two-way interactions of the factors of each ``factorial:``
   entry on worst-case AUC and shape (OLS, dataset and seed as blocks).
+* ``dp_curve``: TSTR AUC and worst-case AUC against the configured epsilon per DP generator, the
+  non-private generators as reference lines.
 
 Tables (``results/tables/<name>.csv`` and ``.tex``), :data:`TABLE_VIEWS`:
 
@@ -22,7 +24,8 @@ A figure draws with ``draw(metrics, ctx) -> matplotlib Figure``, a table builds 
 ``build(metrics, ctx) -> (DataFrame, tex text)``; the rules' stage, :mod:`synthrisk.figures.render`,
 loads one by its registry target and saves it byte-stably (:mod:`synthrisk.figures.common`), so a
 figure's fingerprint is its own module's (and the shared ones'), not every figure's. :data:`NEEDS_FACTORIAL`: the names the
-plan requests only when a ``factorial:`` entry is in it.
+plan requests only when a ``factorial:`` entry is in it; :data:`NEEDS_DP`: only when a generator of
+a DP kind (:data:`synthrisk.generators.DP_KINDS`) runs.
 """
 from __future__ import annotations
 
@@ -36,10 +39,12 @@ FIGURES = Registry("figure", {
     "fidelity_utility_by_n": "synthrisk.figures.fidelity_utility_by_n:draw",
     "leaky_records": "synthrisk.figures.leaky_records:draw",
     "factorial_effects": "synthrisk.figures.factorial_effects:draw",
+    "dp_curve": "synthrisk.figures.dp_curve:draw",
 })
 TABLE_VIEWS = Registry("table view", {
     "privacy_scores": "synthrisk.figures.privacy_scores:build",
     "prompt_study": "synthrisk.figures.prompt_study:build",
 })
 NEEDS_FACTORIAL = ("factorial_effects", "prompt_study")
+NEEDS_DP = ("dp_curve",)
 

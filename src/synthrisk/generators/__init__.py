@@ -17,5 +17,8 @@ GENERATORS = Registry(
         "tabdiff": "synthrisk.generators.tabdiff:TabDiffGenerator",
         "tabpfn": "synthrisk.generators.tabpfn:TabPFNGenerator",
         "llm_icl": "synthrisk.generators.llm_icl:LLMICLGenerator",
+        "dptvae": "synthrisk.generators.dp_tvae:DPTVAEGenerator",
     },
 )
+#: kinds with a differential-privacy guarantee (an ``epsilon`` param): the plan draws ``dp_curve`` when one runs
+DP_KINDS = ("dptvae",)
