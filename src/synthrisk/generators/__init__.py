@@ -17,5 +17,7 @@ GENERATORS = Registry(
         "tabdiff": "synthrisk.generators.tabdiff:TabDiffGenerator",
         "tabpfn": "synthrisk.generators.tabpfn:TabPFNGenerator",
         "llm_icl": "synthrisk.generators.llm_icl:LLMICLGenerator",
+        "mst": "synthrisk.generators.dp_marginal:MSTGenerator",
+        "aim": "synthrisk.generators.dp_marginal:AIMGenerator",
     },
 )
