@@ -22,9 +22,8 @@ themselves are not in that package.
   ``sqrt(2/pi) sigma n_r``. The round that leaves too little budget for two more spends all
   that remains. Workload: all 2-way marginals (a seeded, data-independent subset of
   ``max_workload`` of them when there are more), weight 1 each. CPU cap: the ``max_rounds``-th
-  round is the last one and spends all that remains, and the initial per-round budget is sized
-  for ``T = min(16 d, d + max_rounds)`` rounds (the paper's ``T = 16 d``, capped), so that the
-  capped run spreads its budget over the rounds it makes.
+  round is the last one and spends all that remains (the first rounds are sized, as in the
+  paper, for ``T = 16 d`` rounds, so with a small cap the last round takes the largest share).
 
 Privacy accounting (zCDP, Bun & Steinke 2016): a Gaussian measurement of one marginal (L2
 sensitivity 1 under adding or removing a row) with standard deviation sigma costs
@@ -366,7 +365,8 @@ class _DPMarginalGenerator(Generator):
         rho = rho_from_eps(eps, delta)
         self.spent = 0.0
         self.rho = rho
-        self._run(rho, rng)
+        # plan with a hair less than the budget: float rounding of the per-step costs never tips it over
+        self._run(rho if math.isinf(rho) else rho * (1 - 1e-9), rng)
         spent_eps = eps_from_rho(self.spent, delta)
         if not math.isinf(eps) and self.spent <= rho * (1 + 1e-12) and cdp_delta(self.spent, eps) <= delta:
             spent_eps = min(spent_eps, eps)  # eps itself is a valid bound for the spent rho
@@ -468,9 +468,7 @@ class AIMGenerator(_DPMarginalGenerator):
                       key=lambda c: (len(c), c))
         weight = {r: float(sum(len(set(r) & set(s)) for s in work)) for r in cand}
         finite = not math.isinf(rho)
-        # the paper sizes the first rounds for T = 16 d; with at most max_rounds rounds after the d
-        # 1-way measurements, T = d + max_rounds (when smaller) spends the budget over those rounds
-        T = min(16 * d, d + int(self.params["max_rounds"]))
+        T = 16 * d  # the paper's initial round count (sizes sigma and eps of the first rounds)
         sigma = math.sqrt(T / (2 * 0.9 * rho)) if finite else 0.0
         eps_t = math.sqrt(8 * 0.1 * rho / T) if finite else math.inf
         for c in names:
