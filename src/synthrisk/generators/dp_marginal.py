@@ -446,11 +446,11 @@ class AIMGenerator(_DPMarginalGenerator):
         "workload": Param("all_2way", "the workload: all 2-way marginals (weight 1 each)", choices=("all_2way",)),
         "max_workload": Param(45, "at most this many workload marginals (a seeded, data-independent subset)", int,
                               check=at_least(1)),
-        "max_rounds": Param(8, "rounds after the 1-way measurements (the last spends all that remains)", int,
+        "max_rounds": Param(4, "rounds after the 1-way measurements (the last spends all that remains)", int,
                             check=at_least(1)),
         "max_model_size_mb": Param(80.0, "cap on the model's junction-tree size, MB (the paper's 80)", float,
                                    check=_positive),
-        "round_iters": Param(200, "mirror-descent iterations of each round's re-estimate (warm start)", int,
+        "round_iters": Param(100, "mirror-descent iterations of each round's re-estimate (warm start)", int,
                              check=at_least(1)),
     }
 
