@@ -144,10 +144,14 @@ def test_same_seed_same_bytes(tmp_path, kind):
 def test_aim_utility_at_epsilon_10(arrests):
     df, schema, _ = arrests
     split = Split(**make_split(df, schema, 500, 0))
-    syn, side = fit("aim", split, schema, {"epsilon": 10.0}, k=500)
+    # 8 rounds (the FAST 3 may pick no marginal with the target: the workload weighs all pairs alike)
+    syn, side = fit("aim", split, schema, {"epsilon": 10.0, "max_rounds": 8}, k=500)
     rows = utility.evaluate(syn, split, schema, make_rng(0), {"models": ["logreg"]})
     auc = next(r["value"] for r in rows if r["metric"] == "tstr_auc" and r["model"] == "logreg")
-    assert auc > 0.6, (auc, side["info"]["selected"])
+    ref = utility.evaluate_reference(split, schema, make_rng(0), {"models": ["logreg"]})
+    trtr = next(r["value"] for r in ref if r["metric"] == "trtr_auc" and r["model"] == "logreg")
+    print(f"aim eps=10 TSTR {auc:.3f}, TRTR {trtr:.3f}, selected {side['info']['selected']}")
+    assert auc > 0.6, (auc, trtr, side["info"]["selected"])
 
 
 def test_aim_no_membership_signal_at_epsilon_0_1(arrests, cps88):
@@ -170,6 +174,7 @@ def test_aim_no_membership_signal_at_epsilon_0_1(arrests, cps88):
             if seed == 0:
                 copy = split.members.sample(frac=1.0, random_state=0).reset_index(drop=True)
                 assert selected(privacy.evaluate(copy, split, schema, make_rng(seed), params)) > 0.6
+    print("aim eps=0.1 selected AUC per split:", [round(v, 3) for v in vals])
     assert abs(np.mean(vals) - 0.5) < 0.05, vals
     assert max(abs(v - 0.5) for v in vals) < 0.15, vals
 
