@@ -18,7 +18,9 @@ GENERATORS = Registry(
         "tabpfn": "synthrisk.generators.tabpfn:TabPFNGenerator",
         "llm_icl": "synthrisk.generators.llm_icl:LLMICLGenerator",
         "dptvae": "synthrisk.generators.dp_tvae:DPTVAEGenerator",
+        "mst": "synthrisk.generators.dp_marginal:MSTGenerator",
+        "aim": "synthrisk.generators.dp_marginal:AIMGenerator",
     },
 )
 #: kinds with a differential-privacy guarantee (an ``epsilon`` param): the plan draws ``dp_curve`` when one runs
-DP_KINDS = ("dptvae",)
+DP_KINDS = ("dptvae", "mst", "aim")
