@@ -66,6 +66,10 @@ def test_spent_epsilon_within_budget_and_output_schema(kind, arrests, arrests_sp
     assert p["rho_spent"] <= p["rho_budget"] * (1 + 1e-9)
     assert p["rho_spent"] >= 0.99 * p["rho_budget"]  # both spend (nearly) all of it
     assert p["rho_budget"] == pytest.approx(rho_from_eps(1.0, p["delta"]))
+    # the claim the DP audit reads (dp_audit.csv) is this one
+    from synthrisk.aggregate import claimed_privacy
+
+    assert claimed_privacy(side["info"]) == (p["epsilon_spent"], p["delta"])
     assert len(out) == 50 and list(out.columns) == schema.names
     assert out.dtypes.to_dict() == df.dtypes.to_dict()
     for c in schema.categorical:
