@@ -168,3 +168,28 @@ def test_resources_and_inputs_come_from_the_kinds_declaration():
     assert plan.resources("big")["gpu_model"] == "a100"
     assert "holdout" in plan.generate_inputs("holdout")
     assert set(plan.generate_inputs("copy")) == set(plan.generate_inputs("tabdiff")) == {"members", "sidecar"}
+
+
+def test_no_merge_conflict_markers_in_tracked_files():
+    """A merge left `<<<<<<<` blocks in the README once; no tracked text file may carry them."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
+    marker = re.compile(r"^(<{7} |={7}$|>{7} )", flags=re.M)
+    bad = []
+    for f in files:
+        p = root / f
+        if p.suffix in {".py", ".smk", ".md", ".rst", ".yaml", ".yml", ".txt", ".in", ".sh", ".cfg", ".toml"} \
+                or p.name in {"Snakefile", "Makefile"}:
+            try:
+                text = p.read_text()
+            except (UnicodeDecodeError, FileNotFoundError):
+                continue
+            if marker.search(text):
+                bad.append(f)
+    assert not bad, f"merge conflict markers in {bad}"
