@@ -15,9 +15,11 @@ DEVICE = Param("auto", "auto (CUDA when torch sees a GPU) | cpu | cuda | cuda:<i
 
 def cuda_missing(name: str, who: str) -> str | None:
     """Why device ``name`` cannot be used here (CUDA asked for, none seen), or None."""
+    if not str(name).startswith("cuda"):
+        return None  # no torch import for "auto"/"cpu": plan-time checks call this (seconds per dry run)
     import torch
 
-    if str(name).startswith("cuda") and not torch.cuda.is_available():
+    if not torch.cuda.is_available():
         return f"{who}: device {name!r} was requested but torch sees no CUDA device"
     return None
 

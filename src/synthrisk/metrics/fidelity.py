@@ -51,7 +51,6 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2, rankdata
 
 from synthrisk.metrics.base import SPLIT_PARTS, Split, nan_row, row
 from synthrisk.params import Param, at_least, check_params, in_range, items_in
@@ -225,6 +224,8 @@ def tv_complement_and_chisq(codes: list[tuple[np.ndarray, np.ndarray, int]]) -> 
     expected_s = (cr + cs) * n2 / (n1 + n2)
     stat = np.add.reduceat((cr - expected_r) ** 2 / expected_r + (cs - expected_s) ** 2 / expected_s, starts)
     dof = sizes - 1
+    from scipy.stats import chi2  # here, not at the top: the plan imports this module for PARAMS
+
     with np.errstate(invalid="ignore"):
         p = np.where(dof > 0, chi2.sf(stat, np.maximum(dof, 1)), 1.0)
     return tv, p
@@ -251,6 +252,8 @@ def correlation_similarity(
 
 def _corr(x: np.ndarray, coefficient: str) -> np.ndarray:
     if coefficient == "spearman":
+        from scipy.stats import rankdata
+
         x = rankdata(x, axis=0)
     xc = x - x.mean(axis=0)
     norm = np.linalg.norm(xc, axis=0)

@@ -163,6 +163,8 @@ def check_params(params: dict | None, where: str) -> dict:
     built with them, so a misspelt one fails naming ``<where>.<model>.<key>``."""
     p = check_declared(PARAMS, params, where)
     for m in p["models"]:  # a misspelt hyperparameter is a config error, not a NaN row
+        if not p[m]:
+            continue  # only ours (HYPER): nothing to check, and no import of the model's library
         hp = {**HYPER[m], **p[m]}
         try:
             est = _make(m, hp, 0, n_classes=2)

@@ -16,7 +16,7 @@ One module per piece; comments cite the paper by these tags (section numbers of 
 * [PRE]  EDM preconditioning (Karras et al., 2022, Table 1), which TabDiff uses
 
 Modules: :mod:`.schedules`, :mod:`.forward`, :mod:`.denoiser`, :mod:`.loss`,
-:mod:`.sampler`, :mod:`.preprocess`, :mod:`.generator`.
+:mod:`.sampler`, :mod:`.preprocess`, :mod:`.model`, :mod:`.generator` (which imports torch only when it fits or samples).
 """
 from .generator import DEFAULTS, PAPER_DEFAULTS, TabDiffGenerator
 

@@ -17,13 +17,9 @@ from __future__ import annotations
 import copy
 import math
 import sys
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-import torch
-from torch import nn
-from tqdm import tqdm
 
 from synthrisk.generators.base import FitContext, Generator
 from synthrisk.generators.device import DEVICE, cuda_missing, resolve_device
@@ -31,12 +27,9 @@ from synthrisk.io import child_seed
 from synthrisk.params import Param, at_least
 from synthrisk.schema import TableSchema
 
-from .denoiser import Denoiser, denoise, init_weights
-from .forward import mask_categorical, noise_numerical, one_hot_with_mask
-from .loss import categorical_loss, loss_weights, numerical_loss
-from .preprocess import TablePreprocessor
-from .sampler import sample_rows
-from .schedules import MaskSchedule, PowerMeanSchedule
+# torch, sklearn and the model modules are imported where they are used (fit, sample): this module
+# is imported at plan time for PARAMS and RESOURCES, and torch alone costs seconds per snakemake
+# call (every dry run on a cluster's login node).
 
 #: the paper's configuration (official release, tabdiff_configs.toml: 8000 epochs of full
 #: batches, 50 sampling steps, d_token 4, MLP width 1024, lr 1e-3, sigma in [0.002, 80]).
@@ -53,30 +46,6 @@ DEFAULTS = dict(
     epochs=1000, width=256,  # CPU budget (~30-40 s per 128-row table on one shared core); see bench/bench_tabdiff.py
     lr_factor=0.9, lr_patience=50, device="auto", num_threads=1, progress=True, sample_batch_size=4096,
 )
-
-
-class TabDiffModel(nn.Module):
-    """Denoiser plus the two learnable schedule modules (trained jointly)."""
-
-    def __init__(self, n_num: int, n_levels: list[int], p: dict):
-        super().__init__()
-        self.net = Denoiser(n_num, n_levels, p["d_token"], p["n_layers"], p["n_heads"], p["factor"], p["width"])
-        self.num_sched = PowerMeanSchedule(n_num, p["sigma_min"], p["sigma_max"], p["rho_init"])
-        self.cat_sched = MaskSchedule(len(n_levels), p["k_init"])
-
-
-@contextmanager
-def torch_settings(num_threads: int):
-    """Set torch's thread count / deterministic flag, restore them afterwards."""
-    old_threads, old_det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    if num_threads and num_threads > 0:
-        torch.set_num_threads(int(num_threads))
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old_threads)
-        torch.use_deterministic_algorithms(old_det)
 
 
 #: one-line descriptions of :data:`DEFAULTS`, the declaration of the generator's params
@@ -123,6 +92,8 @@ class TabDiffGenerator(Generator):
     def __init__(self, **params):
         super().__init__(**params)
         self.p = self.params
+        import torch
+
         self.device = torch.device(resolve_device(self.p["device"], "tabdiff"))
         self.deterministic = self.device.type == "cpu"  # byte-identical reruns promised on CPU only
         self._info: dict = {}
@@ -133,6 +104,9 @@ class TabDiffGenerator(Generator):
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame, schema: TableSchema, rng: np.random.Generator, ctx: FitContext | None = None) -> None:
+        from .model import torch_settings
+        from .preprocess import TablePreprocessor
+
         p = self.p
         self.schema = schema
         seed = child_seed(rng)
@@ -148,6 +122,13 @@ class TabDiffGenerator(Generator):
             self._train(data, n_num, n_levels, seed)
 
     def _train(self, data: pd.DataFrame, n_num: int, n_levels: list[int], seed: int) -> None:
+        import torch
+        from tqdm import tqdm
+
+        from .denoiser import init_weights
+        from .loss import loss_weights
+        from .model import TabDiffModel
+
         p, dev = self.p, self.device
         gen = torch.Generator(device=dev).manual_seed(seed)
         x_np, c_np = self.pre.transform(data)
@@ -198,8 +179,14 @@ class TabDiffGenerator(Generator):
             k={c: round(float(v), 4) for c, v in zip(self.pre.cat_cols, self.model.cat_sched.k())},
         )
 
-    def _loss(self, model: TabDiffModel, x0: torch.Tensor, codes: torch.Tensor, n_levels: list[int], gen):
+    def _loss(self, model: "TabDiffModel", x0: "torch.Tensor", codes: "torch.Tensor", n_levels: list[int], gen):
         """One minibatch of the joint loss  # [QN], [QC], [LNUM], [LCAT]"""
+        import torch
+
+        from .denoiser import denoise
+        from .forward import mask_categorical, noise_numerical, one_hot_with_mask
+        from .loss import categorical_loss, numerical_loss
+
         b = x0.shape[0]
         t = torch.rand((b, 1), generator=gen, device=x0.device)  # t ~ U(0, 1), one per row
         sigma = model.num_sched.sigma(t)
@@ -219,6 +206,11 @@ class TabDiffGenerator(Generator):
         k = int(k)
         if self.model is None:
             return self.pre.inverse(np.zeros((k, 0)), np.zeros((k, 0), dtype=np.int64), k)
+        import torch
+
+        from .model import torch_settings
+        from .sampler import sample_rows
+
         p = self.p
         with torch_settings(p["num_threads"]):
             gen = torch.Generator(device=self.device).manual_seed(child_seed(rng))
