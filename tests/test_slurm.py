@@ -125,11 +125,14 @@ def test_jobs_go_through_sbatch_and_outputs_are_complete(finished):
     jobs = _slurm_jobs(_run_id(out))
     comments = [c for _, _, c in jobs]
     assert all(state == "COMPLETED" for _, state, _ in jobs), jobs
-    # every rule ran as a Slurm job: 1 dataset, 1 split, 3 generate, the metric group, aggregate
-    for rule in ("prepare_dataset", "make_split", "aggregate"):
-        assert any(c.startswith(f"rule_{rule}") for c in comments), (rule, comments)
+    # every rule ran as a Slurm job: the data and split groups, one generate group per generator
+    # (gpucopy asks for a GPU: the gpu tier), the metric group, aggregate
+    for group, rule in (("data", "prepare_dataset"), ("splits", "make_split")):
+        assert f"rule_{group}_{rule}" in comments, (rule, comments)
+    assert any(c.startswith("rule_aggregate") for c in comments), comments
     for g in GENERATORS:
-        assert f"rule_generate_wildcards_{g}_arrests_32_0" in comments, (g, comments)
+        tier = "gpu" if g == "gpucopy" else "cpu"
+        assert f"rule_generate-{tier}-{g}_generate" in comments, (g, comments)
     # the per-split metric jobs were grouped: fewer submissions than metric jobs
     n_metric_jobs = len(GENERATORS) * 2 + 1  # 2 families per generator + the real-data reference
     group_jobs = [c for c in comments if "metrics" in c and "evaluate" in c]
@@ -152,8 +155,8 @@ def test_gpu_request_is_in_the_sbatch_call(finished):
     _, out = finished
     calls = [line for line in out.splitlines() if "sbatch call:" in line]
     assert calls, "no sbatch call in the --verbose log"
-    gpu = [c for c in calls if "rule_generate_wildcards_gpucopy" in c]
-    cpu = [c for c in calls if "rule_generate_wildcards_copy_" in c or "rule_generate_wildcards_smote" in c]
+    gpu = [c for c in calls if "rule_generate-gpu-gpucopy_generate" in c]
+    cpu = [c for c in calls if "rule_generate-cpu-copy_generate" in c or "rule_generate-cpu-smote_generate" in c]
     assert len(gpu) == 1 and len(cpu) == 2, calls
     assert re.search(r"--gpus=1\b", gpu[0]), gpu[0]
     assert all("--gpus" not in c and "--gres" not in c for c in cpu), cpu
@@ -178,8 +181,10 @@ def test_failing_generator_fails_the_run_with_slurm_state(finished):
     before = {g: _files(wd, g) for g in GENERATORS}
     rc, out = snakemake(wd, config="fail.yaml")
     assert rc != 0, out[-4000:]
-    assert re.search(r"SLURM status is: 'FAILED'", out), out[-4000:]
-    assert "rule_generate_wildcards_boom" in " ".join(c for _, _, c in _slurm_jobs(_run_id(out)))
+    # the generator's (group) submission failed, as Slurm itself recorded it
+    states = [state for _, state, c in _slurm_jobs(_run_id(out)) if c == "rule_generate-cpu-boom_generate"]
+    assert states == ["FAILED"], (states, out[-4000:])
+    assert "Error in group generate-cpu-boom" in out, out[-4000:]
     assert not (wd / "results/synthetic/boom/arrests/n32/s0.parquet").exists()
     assert {g: _files(wd, g) for g in GENERATORS} == before
 
@@ -209,6 +214,45 @@ def test_partial_rerun_touches_only_the_selected_generator(finished):
     assert all(after["smote"][p] > before["smote"][p] for p in before["smote"]), "smote was not rebuilt"
     table = pd.read_parquet(wd / "results/tables/metrics.parquet")
     assert set(GENERATORS) <= set(table["generator"]), "the aggregate lost the other generators"
+
+
+def test_generate_jobs_are_grouped_and_a_failing_member_loses_no_sibling(finished):
+    """Two generate jobs of one generator (n = 64 succeeds, n = 32 fails on purpose) go to Slurm
+    as ONE group submission; the failure fails the run, but the sibling's finished outputs stay
+    (profiles/slurm: keep-incomplete, atomic writes) and the next run plans only the failed job.
+
+    Inside a group job Snakemake runs the members one at a time, the largest input first (its
+    scheduler's reward), and stops at the first failure; so the n = 64 member finishes before the
+    n = 32 one fails. Members that never started are simply planned again by the next run."""
+    wd, _ = finished
+    cfg = yaml.safe_load((wd / "cfg.yaml").read_text())
+    cfg["splits"]["sizes"] = [32, 64]
+    cfg["generators"] = {**cfg["generators"],
+                         "flaky": {"kind": "fail", "params": {"message": "flaky on purpose", "fail_on_n": 32}}}
+    cfg["only_generators"] = ["flaky"]
+    (wd / "group.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    before = {g: _files(wd, g) for g in GENERATORS}
+    rc, out = snakemake(wd, "--verbose", config="group.yaml")
+    assert rc != 0, out[-4000:]
+    jobs = _slurm_jobs(_run_id(out))
+    comments = [c for _, _, c in jobs]
+    # both generate jobs in ONE sbatch submission (a job on its own would be rule_generate_wildcards_...)
+    assert [s for _, s, c in jobs if c == "rule_generate-cpu-flaky_generate"] == ["FAILED"], (jobs, out[-4000:])
+    assert not [c for c in comments if c.startswith("rule_generate_wildcards")], comments
+    group_log = "\n".join(p.read_text() for p in (wd / ".snakemake/slurm_logs/group_generate-cpu-flaky_generate").glob("*.log"))
+    assert "n=64" in group_log and "n=32" in group_log, group_log[-3000:]
+    assert "flaky on purpose" in (wd / "results/logs/generate/flaky/arrests/n32/s0.log").read_text()
+    done = wd / "results/synthetic/flaky/arrests/n64/s0.parquet"
+    assert done.exists() and (wd / "results/synthetic/flaky/arrests/n64/s0.parquet.json").exists(), \
+        "the finished sibling's outputs were removed with the failed group"
+    assert len(pd.read_parquet(done)) == 64
+    assert not (wd / "results/synthetic/flaky/arrests/n32/s0.parquet").exists()
+    assert {g: _files(wd, g) for g in GENERATORS} == before
+    rc, dry = snakemake(wd, "-n", config="group.yaml")
+    assert rc == 0, dry[-4000:]
+    planned = {p for job in re.findall(r"^\s*output: (.+)$", dry, flags=re.M) for p in job.split(", ")}
+    assert "results/synthetic/flaky/arrests/n32/s0.parquet" in planned, sorted(planned)
+    assert "results/synthetic/flaky/arrests/n64/s0.parquet" not in planned, "the finished sibling would be rebuilt"
 
 
 @pytest.mark.slow

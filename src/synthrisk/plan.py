@@ -294,6 +294,21 @@ class Plan:
         consumer = LLM_CONSUMER_RESOURCES if e["kind"] == "llm_icl" and (e.get("params") or {}).get("server") else {}
         return {**DEFAULT_RESOURCES, **self.generator_class(name).RESOURCES, **consumer, **(e.get("resources") or {})}
 
+    def cluster_group(self, name: str) -> tuple[str, str] | None:
+        """(group, parent) of one generator's generate jobs on a cluster, or None for a consumer
+        of an LLM server (Snakemake puts those in their server's service group).
+
+        One group per generator, ``generate-<tier>-<generator>`` with tier ``gpu`` when its jobs
+        ask for a GPU, else ``cpu``; the parent name ``generate-<tier>`` is what the profile's
+        ``group-components`` sizes (how many generate jobs go into one submission), so GPU and CPU
+        jobs are never mixed and a submission holds one generator's jobs only.
+        """
+        e = self.runnable(name)
+        if e["kind"] == "llm_icl" and (e.get("params") or {}).get("server"):
+            return None
+        tier = "gpu" if self.resources(name)["gpu"] else "cpu"
+        return f"generate-{tier}-{name}", f"generate-{tier}"
+
     def rows(self, n: int) -> int:
         return synthetic_rows(self.config.get("synthetic_rows", "n"), n)
 

@@ -37,6 +37,17 @@ def generator_code(wildcards):
     return PLAN.generator_code(wildcards.generator)
 
 
+def generate_group(wildcards):
+    """Cluster group of a generate job (Snakemake uses groups only on a cluster and in dry runs):
+    one per generator, sized by the profile's group-components of its parent (generate-cpu or
+    generate-gpu); None for an LLM server's consumers, which join their service's group."""
+    group = PLAN.cluster_group(wildcards.generator)
+    if group is None:
+        return None
+    workflow.parent_groupids[group[0]] = group[1]  # group-components are looked up by the parent
+    return group[0]
+
+
 def holdout_rows(wildcards):
     return PLAN.rows(int(wildcards.n))
 

@@ -26,6 +26,9 @@ rule generate:
         runtime=lambda w: PLAN.resources(w.generator)["runtime"],
         mem_mb=lambda w: PLAN.resources(w.generator)["mem_mb"],
         cpus_per_task=lambda w: PLAN.resources(w.generator)["cpus_per_task"],
+    # On a cluster: grouped per generator, N jobs to one submission (profiles/slurm group-components)
+    group:
+        generate_group
     # consumers of an LLM server only wait on HTTP: 0 threads (a service group's threads are summed)
     threads: lambda w: LLM.generate_threads(w.generator, 1)
     log:

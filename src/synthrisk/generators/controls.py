@@ -55,17 +55,29 @@ class HoldoutGenerator(Generator):
 
 
 class FailGenerator(Generator):
-    """Always fails in ``fit`` with ``message``: used to test how failures surface."""
+    """Fails in ``fit`` with ``message``: used to test how failures surface.
+
+    With ``fail_on_n`` it fails only on splits of that size and copies the members on the others,
+    so one job of a cluster group can fail while its siblings succeed.
+    """
 
     kind = "fail"
-    PARAMS = {"message": Param("this generator is configured to fail", "the error message fit raises")}
+    PARAMS = {
+        "message": Param("this generator is configured to fail", "the error message fit raises"),
+        "fail_on_n": Param(None, "fail only on splits with this many members (others copy the members); "
+                           "null: fail on every split", type=int),
+    }
 
     def __init__(self, **params):
         super().__init__(**params)
         self.message = self.params["message"]
+        self.fail_on_n = self.params["fail_on_n"]
+        self._rows = None
 
     def fit(self, data, schema, rng, ctx) -> None:
-        raise RuntimeError(self.message)
+        if self.fail_on_n is None or len(data) == self.fail_on_n:
+            raise RuntimeError(self.message)
+        self._rows = data.reset_index(drop=True)
 
-    def sample(self, k, rng):  # pragma: no cover - never reached
-        raise RuntimeError(self.message)
+    def sample(self, k, rng):
+        return cycle_rows(self._rows, k, rng)
