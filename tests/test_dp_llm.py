@@ -217,3 +217,19 @@ def test_fit_and_sample_end_to_end_on_a_real_table(arrests, arrests_split):
     assert info["rows_rejected"] == sum(info["rejected_by_reason"].values()) and info["dead_ends"] == 0
     again = schema.conform(g.sample(4, np.random.default_rng(7)), who="dp_llm output")
     pd.testing.assert_frame_equal(out, again)
+
+
+def test_the_epsilon_factorial_and_the_dp_plan_take_it_as_a_dp_kind():
+    from synthrisk.plan import Plan
+
+    entries = {"copy": {"kind": "copy"},
+               "dp-llm": {"kind": "dp_llm", "params": {"dp_steps": 2}, "datasets": ["arrests"],
+                          "factorial": {"epsilon": [1, 10, "inf"]}}}
+    cfg = {"datasets": {"arrests": {}}, "splits": {"sizes": [32], "seeds": [0]}, "generators": entries}
+    plan = Plan.from_config(cfg, check_available=False)
+    plan.check_params()
+    names = ["dp-llm~epsilon1", "dp-llm~epsilon10", "dp-llm~epsiloninf"]
+    assert list(plan.generators) == ["copy", *names]
+    assert plan.dp_epsilons() == dict(zip(names, [1.0, 10.0, float("inf")]))
+    assert "dp_curve" in plan.figures
+    assert DPLLMGenerator.unavailable({}) is None  # everything it needs is installed here
