@@ -238,3 +238,18 @@ def test_the_epsilon_factorial_and_the_dp_plan_take_it_as_a_dp_kind():
     assert plan.dp_epsilons() == dict(zip(names, [1.0, 10.0, float("inf")]))
     assert "dp_curve" in plan.figures
     assert DPLLMGenerator.unavailable({}) is None  # everything it needs is installed here
+
+
+def test_epsilon_inf_trains_without_dp_and_claims_nothing(arrests, arrests_split):
+    """The non-private end of an epsilon sweep: the same two stages, stage 2 without clipping or
+    noise; the sidecar claims no epsilon, so the DP audit says "no claim"."""
+    from synthrisk.aggregate import claimed_privacy
+
+    _, schema, _ = arrests
+    g = DPLLMGenerator(format_steps=0, dp_steps=1, batch_size=4, epsilon="inf", sample_batch=2)
+    g.fit(schema.conform(arrests_split["members"]), schema, np.random.default_rng(3), FitContext())
+    out = schema.conform(g.sample(2, np.random.default_rng(4)), who="dp_llm output")
+    info = g.info()
+    assert info["dp"] is False and info["epsilon"] is None and info["epsilon_spent"] is None
+    assert info["steps"] == 1 and info["format_steps"] == 0 and claimed_privacy(info) is None
+    assert len(out) == 2 and out["age"].between(12, 66).all()
