@@ -222,6 +222,13 @@ def test_fit_and_sample_end_to_end_on_a_real_table(arrests, arrests_split):
     assert info["rows_rejected"] == sum(info["rejected_by_reason"].values()) and info["dead_ends"] == 0
     again = schema.conform(g.sample(4, np.random.default_rng(7)), who="dp_llm output")
     pd.testing.assert_frame_equal(out, again)
+    # the same seed trains the same adapters, DP noise and Poisson batches included (CPU)
+    g2 = DPLLMGenerator(**params)
+    g2.fit(schema.conform(members), schema, make_rng(0, "fit", "dp_llm", "arrests", 32), ctx)
+    lora = lambda m: {k: v for k, v in m.state_dict().items() if "lora_" in k}  # noqa: E731
+    a, b = lora(g.model), lora(g2.model)
+    assert a and a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert any(not torch.equal(v, torch.zeros_like(v)) for k, v in a.items() if "lora_B" in k)  # B has moved
 
 
 def test_the_epsilon_factorial_and_the_dp_plan_take_it_as_a_dp_kind():
