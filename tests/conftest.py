@@ -42,7 +42,7 @@ WINE = {"source": "sklearn", "item": "load_wine", "target": "target"}
 #: ones do not start last
 SLOW_FIRST = ("test_slurm.py", "test_plugins.py", "test_llm_kill_resume.py", "test_openml.py",
               "test_reliability.py", "test_pipeline.py", "test_report.py", "test_figures.py",
-              "test_plan_checks.py", "test_dp_marginal.py", "test_llm_local.py", "test_dp_sgd.py",
+              "test_plan_checks.py", "test_dp_marginal.py", "test_dp_llm.py", "test_llm_local.py", "test_dp_sgd.py",
               "test_config.py", "test_plugin_params.py")
 
 

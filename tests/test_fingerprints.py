@@ -15,7 +15,7 @@ from synthrisk.figures import FIGURES, TABLE_VIEWS
 from synthrisk.fingerprint import closure
 from synthrisk.plan import STAGES, Plan
 
-KINDS = ["copy", "holdout", "smote", "ctgan", "tvae", "tabdiff", "tabpfn", "llm_icl"]
+KINDS = ["copy", "holdout", "smote", "ctgan", "tvae", "tabdiff", "tabpfn", "llm_icl", "dptvae", "dp_llm"]
 FAMILY_SETS = [("fidelity",), ("utility",), ("privacy",), ("diversity",), ("fidelity", "utility", "privacy", "diversity")]
 
 
@@ -77,8 +77,10 @@ def test_editing_any_metrics_module_changes_no_generate_job(src):
     ("generators/controls.py", {"copy", "holdout"}),
     ("generators/tabdiff/loss.py", {"tabdiff"}),
     ("generators/tabpfn.py", {"tabpfn"}),
-    ("generators/device.py", {"tabdiff", "tabpfn"}),
-    ("llm/parse.py", {"llm_icl"}),
+    ("generators/device.py", {"tabdiff", "tabpfn", "dp_llm"}),
+    ("generators/dp_sgd.py", {"dptvae", "dp_llm"}),  # the DP-SGD accounting both share
+    ("generators/dp_llm.py", {"dp_llm"}),
+    ("llm/parse.py", {"llm_icl", "dp_llm"}),  # dp_llm parses its rows with the LLM parser
     ("resources/prompt_guarded.txt", {"llm_icl"}),  # a declared resource file
 ])
 def test_editing_a_generator_module_changes_only_its_kinds(src, module, kinds):

@@ -20,7 +20,8 @@ GENERATORS = Registry(
         "dptvae": "synthrisk.generators.dp_tvae:DPTVAEGenerator",
         "mst": "synthrisk.generators.dp_marginal:MSTGenerator",
         "aim": "synthrisk.generators.dp_marginal:AIMGenerator",
+        "dp_llm": "synthrisk.generators.dp_llm:DPLLMGenerator",
     },
 )
 #: kinds with a differential-privacy guarantee (an ``epsilon`` param): the plan draws ``dp_curve`` when one runs
-DP_KINDS = ("dptvae", "mst", "aim")
+DP_KINDS = ("dptvae", "mst", "aim", "dp_llm")

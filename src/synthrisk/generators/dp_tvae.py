@@ -35,7 +35,7 @@ given). Before the first step, the number of steps is capped at the largest coun
 is within ``epsilon``: opacus's PRV accountant keeps the history ``[(noise, rate, steps)]`` (constant
 noise and rate merge into one entry), so the epsilon after t steps is exactly that of a fresh PRV
 accountant with history ``[(noise, rate, t)]``, monotone in t; the cap is found by bisection on it
-(:func:`max_steps`) and training stops there, mid-epoch if need be (``stopped_early``). This is the
+(:func:`synthrisk.generators.dp_sgd.max_steps`) and training stops there, mid-epoch if need be (``stopped_early``). This is the
 per-step check, done up front (asking the accountant after every step would cost about 0.5 s a
 step). After the last step the engine's own ``get_epsilon(delta)`` is read and a model whose spent
 epsilon exceeds the target is never released (raises). A plan that cannot take one step
@@ -59,22 +59,18 @@ count is set for fit/sample (``num_threads``) and restored.
 from __future__ import annotations
 
 import math
-import warnings
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 
 from synthrisk.generators.base import FitContext, Generator
+from synthrisk.generators.dp_sgd import (  # noqa: F401  (max_steps, is_private: re-exported)
+    epsilon_value, is_private, max_steps, quiet_opacus, released_epsilon, resolve_delta, step_cap,
+    torch_threads,
+)
 from synthrisk.io import child_seed
 from synthrisk.params import Param, at_least
 from synthrisk.schema import TableSchema
-
-
-def _epsilon_value(v) -> str | None:
-    if isinstance(v, str):
-        return None if v.strip().lower() in ("inf", "infinity") else f"must be a positive number or inf, got {v!r}"
-    return None if v > 0 else f"must be > 0 (or inf for no DP), got {v!r}"
 
 
 def _bounds_value(v) -> str | None:
@@ -88,7 +84,7 @@ def _bounds_value(v) -> str | None:
 
 
 PARAMS = {
-    "epsilon": Param(1.0, "DP target epsilon (inf: train without DP)", (float, str), check=_epsilon_value),
+    "epsilon": Param(1.0, "DP target epsilon (inf: train without DP)", (float, str), check=epsilon_value),
     "delta": Param(None, "DP delta (default 1/(10 n), n the member rows; must be < 1/n)", float,
                    check=lambda v: None if 0 < v < 1 else f"must be in (0, 1), got {v!r}"),
     "epochs": Param(30, "planned training epochs (the noise is set so that they fit the budget)", int,
@@ -110,35 +106,6 @@ PARAMS = {
     "num_threads": Param(1, "torch threads during fit/sample (0 = leave torch's setting)", int, check=at_least(0)),
 }
 LOG_SCALE = (math.log(1e-3), math.log(1.0))  # clamp of the decoder's numerical log-scales
-
-
-def is_private(epsilon) -> bool:
-    """Whether an ``epsilon`` param asks for DP (``inf`` does not)."""
-    return not (isinstance(epsilon, str) or math.isinf(float(epsilon)))
-
-
-@contextmanager
-def _torch_threads(n: int):
-    import torch
-
-    old = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
-@contextmanager
-def _quiet_opacus():
-    """Silence opacus's known, expected warnings (insecure RNG by choice, see above; the full
-    backward hook on inputs without grad; PRV's internal RDP domain bound; log(0) at rate 1)."""
-    with warnings.catch_warnings():
-        for msg in (".*[Ss]ecure RNG.*", ".*Full backward hook.*", ".*Optimal order is the largest alpha.*"):
-            warnings.filterwarnings("ignore", message=msg)
-        warnings.filterwarnings("ignore", category=RuntimeWarning, module="opacus")
-        yield
 
 
 class PublicEncoder:
@@ -229,30 +196,6 @@ def _init_weights(model, gen) -> None:
                 m.bias.uniform_(-bound, bound, generator=gen)
 
 
-def max_steps(noise: float, sample_rate: float, delta: float, epsilon: float, planned: int) -> tuple[int, float]:
-    """The largest step count <= ``planned`` whose PRV epsilon (the history opacus's PRV accountant
-    keeps for constant noise and rate) is within ``epsilon``, and that epsilon (0 steps: 0.0)."""
-    from opacus.accountants import PRVAccountant
-
-    def eps_of(t: int) -> float:
-        acc = PRVAccountant()
-        acc.history = [(noise, sample_rate, t)]
-        return float(acc.get_epsilon(delta))
-
-    e = eps_of(planned)
-    if e <= epsilon:
-        return planned, e
-    lo, hi, e_lo = 0, planned, 0.0  # eps_of(lo) <= epsilon < eps_of(hi)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        e_mid = eps_of(mid)
-        if e_mid <= epsilon:
-            lo, e_lo = mid, e_mid
-        else:
-            hi = mid
-    return lo, e_lo
-
-
 class DPTVAEGenerator(Generator):
     """TVAE-style VAE trained with DP-SGD (opacus, PRV accountant); see the module docstring."""
 
@@ -276,16 +219,14 @@ class DPTVAEGenerator(Generator):
         self.schema = schema
         self.enc = PublicEncoder(schema, p["bounds"])
         private = is_private(p["epsilon"])
-        delta = float(p["delta"]) if p["delta"] is not None else 1.0 / (10.0 * n)
-        if private and delta >= 1.0 / n:
-            raise ValueError(f"dptvae: delta {delta:g} is not below 1/n = {1.0 / n:g} (n = {n} member rows)")
+        delta = resolve_delta(p["delta"], n, private, "dptvae")
         bs = min(int(p["batch_size"]), n)
         self._info = {"dp": private, "accountant": "prv" if private else None,
                       "epsilon": float(p["epsilon"]) if private else None, "delta": delta if private else None,
                       "batch_size_used": bs, "modelled_columns": len(self.enc.num_cols) + len(self.enc.cat_cols),
                       "encoding": "levels: schema; numerical: public bounds " + str(
                           {c: list(b) for c, b in self.enc.bounds.items()})}
-        with _torch_threads(p["num_threads"]):
+        with torch_threads(p["num_threads"]):
             self.gen = torch.Generator().manual_seed(child_seed(rng))
             x = torch.tensor(self.enc.transform(data))
             self.model = _build_model(x.shape[1], len(self.enc.num_cols), self.enc.cat_sizes, p["width"], p["latent"])
@@ -293,7 +234,7 @@ class DPTVAEGenerator(Generator):
             if self.enc.width == 0:
                 self._info.update(epochs_run=0, steps=0)
                 return
-            with _quiet_opacus():
+            with quiet_opacus():
                 (self._fit_dp if private else self._fit_plain)(x, bs, delta)
         self.model.eval()
 
@@ -359,10 +300,7 @@ class DPTVAEGenerator(Generator):
             model, opt, dl = engine.make_private(noise_multiplier=float(p["noise_multiplier"]), **common)
         q, sigma, per_epoch = 1.0 / len(loader), float(opt.noise_multiplier), len(dl)
         planned = epochs * per_epoch
-        allowed, eps_allowed = max_steps(sigma, q, delta, target, planned)
-        if allowed == 0:
-            raise ValueError(f"dptvae: not one DP-SGD step fits epsilon {target:g} at delta {delta:g} "
-                             f"(noise multiplier {sigma:.4g}, sample rate {q:.4g}); raise epsilon or the noise")
+        allowed, eps_allowed = step_cap(sigma, q, delta, target, planned, "dptvae")
         steps, loss = 0, torch.zeros(())
         model.train()
         while steps < allowed:
@@ -378,13 +316,7 @@ class DPTVAEGenerator(Generator):
                         prm.grad_sample = torch.zeros((0, *prm.shape))
                 opt.step()
                 steps += 1
-        spent = float(engine.get_epsilon(delta))
-        if [tuple(h) for h in engine.accountant.history] != [(sigma, q, steps)]:
-            raise RuntimeError(f"dptvae: the accountant's history {engine.accountant.history} is not the planned "
-                               f"{[(sigma, q, steps)]}; the step cap does not apply, the model is not released")
-        if spent > target:
-            raise RuntimeError(f"dptvae: spent epsilon {spent:.4f} exceeds the target {target:g} after "
-                               f"{steps} steps; the model is not released")
+        spent = released_epsilon(engine, sigma, q, steps, delta, target, "dptvae")
         self.model = model._module if hasattr(model, "_module") else model
         self._info.update(epsilon_spent=round(spent, 6), noise_multiplier=round(sigma, 6), sample_rate=q,
                           steps=steps, steps_planned=planned, epochs_run=round(steps / per_epoch, 4),
@@ -398,7 +330,7 @@ class DPTVAEGenerator(Generator):
         if not hasattr(self, "enc"):
             raise RuntimeError("dptvae: sample() called before fit()")
         k, kn = int(k), len(self.enc.num_cols)
-        with _torch_threads(self.p["num_threads"]), torch.no_grad():
+        with torch_threads(self.p["num_threads"]), torch.no_grad():
             gen = torch.Generator().manual_seed(child_seed(rng))
             codes = np.zeros((k, len(self.enc.cat_cols)), dtype=np.int64)
             if self.enc.width == 0:
