@@ -97,6 +97,18 @@ def cdp_delta(rho: float, eps: float) -> float:
     return float(min(1.0, math.exp(best)))
 
 
+def _bisect(ok, lo: float, hi: float) -> tuple[float, float]:
+    """The final bracket of 100 bisection steps on ``[lo, hi]``, with ``ok(lo)`` true and
+    ``ok(hi)`` false: ``lo`` stays on the side where ``ok`` holds, ``hi`` on the other."""
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo, hi
+
+
 def rho_from_eps(eps: float, delta: float) -> float:
     """The largest rho whose zCDP guarantee implies (eps, delta)-DP (bisection, the lower end)."""
     if math.isinf(eps):
@@ -104,13 +116,7 @@ def rho_from_eps(eps: float, delta: float) -> float:
     lo, hi = 0.0, max(1.0, eps)
     while cdp_delta(hi, eps) <= delta:
         lo, hi = hi, 2 * hi
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if cdp_delta(mid, eps) <= delta:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    return _bisect(lambda rho: cdp_delta(rho, eps) <= delta, lo, hi)[0]
 
 
 def eps_from_rho(rho: float, delta: float) -> float:
@@ -119,14 +125,9 @@ def eps_from_rho(rho: float, delta: float) -> float:
         return math.inf
     if rho <= 0:
         return 0.0
-    lo, hi = 0.0, rho + 2 * math.sqrt(rho * math.log(1 / delta)) + 1.0  # Bun & Steinke's bound holds there
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if cdp_delta(rho, mid) <= delta:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    hi = rho + 2 * math.sqrt(rho * math.log(1 / delta)) + 1.0  # Bun & Steinke's bound holds there
+    # the guarantee fails below eps and holds above it: bisect on "fails", return the holding end
+    return _bisect(lambda eps: cdp_delta(rho, eps) > delta, 0.0, hi)[1]
 
 
 def exponential_mechanism(scores: np.ndarray, eps: float, sensitivity: float, rng: np.random.Generator) -> int:
