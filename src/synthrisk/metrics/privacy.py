@@ -295,16 +295,8 @@ def _metric_values(t: _Targets, s: np.ndarray, metric: str, fold: int | None, bo
 
 def _why_undefined(t: _Targets, metric: str, fold: int | None = None) -> str | None:
     """Why ``metric`` has no value on these targets (None if it has one)."""
-    if fold is None:
-        n1, n0 = t.n1, t.n0
-        k1, k0 = (int(t.masks[metric][t.m1].sum()), int(t.masks[metric][t.m0].sum())) if metric in SUBSETS else (n1, n0)
-    else:
-        n1, n0 = t.fold_sizes(fold)
-        if metric in SUBSETS:
-            k1 = int((t.masks[metric][t.m1] & (t.fold1 == fold)).sum())
-            k0 = int((t.masks[metric][t.m0] & (t.fold0 == fold)).sum())
-        else:
-            k1, k0 = n1, n0
+    n0 = t.n0 if fold is None else t.fold_sizes(fold)[1]
+    k1, k0 = (int(k.sum()) for k in t.keep(metric if metric in SUBSETS else None, fold))
     where = "" if fold is None else f" (fold {fold + 1})"
     if metric.startswith("tpr_at_fpr_"):
         why = roc.resolvable(n0, float(metric.removeprefix("tpr_at_fpr_")))
