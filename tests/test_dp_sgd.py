@@ -241,7 +241,7 @@ def _curve_ctx(**kw):
     from synthrisk.figures.common import Context
 
     kinds = {"copy": "copy", "holdout": "holdout", **{g: "dptvae" for g in DP_CELLS}}
-    fact = {"dptvae": {"factors": {"epsilon": [0.1, 1, 10, "inf"]}, "baseline": {"epsilon": 0.1}, "cells": DP_CELLS}}
+    fact = {"dptvae": {"kind": "dptvae", "factors": {"epsilon": [0.1, 1, 10, "inf"]}, "baseline": {"epsilon": 0.1}, "cells": DP_CELLS}}
     return Context(**{"order": ["copy", "holdout", *DP_CELLS], "kinds": kinds, "factorials": fact,
                       "extra": {"epsilon": {g: float(c["epsilon"]) for g, c in DP_CELLS.items()}}, **kw})
 

@@ -30,7 +30,7 @@ from synthrisk.metrics.base import LONG_COLUMNS
 
 FPRS = ("0", "0.001", "0.01", "0.1")
 CELLS = {f"llm~t{t:g}~stats{int(s)}": {"temperature": t, "summary_stats": s} for t in (0.2, 1.0) for s in (False, True)}
-FACTORIALS = {"llm": {"factors": {"temperature": [0.2, 1.0], "summary_stats": [False, True]},
+FACTORIALS = {"llm": {"kind": "llm_icl", "factors": {"temperature": [0.2, 1.0], "summary_stats": [False, True]},
                       "baseline": {"temperature": 1.0, "summary_stats": True}, "cells": CELLS}}
 BASE_AUC = {"copy": 0.95, "holdout": 0.52, "ctgan": 0.6}
 EFFECT = 0.1  # planted: worst-case AUC +0.1 at temperature 1.0; summary_stats does nothing
@@ -384,7 +384,9 @@ def test_the_plan_asks_for_the_factorial_views_only_with_a_factorial_entry():
                                    "smote": {"kind": "smote", "params": {"k_neighbors": 5},
                                              "factorial": {"k_neighbors": [3, 5]}}}}
     plan = Plan.from_config(validated(fact), check_available=False)
-    assert plan.figures == [f for f in FIGURES if f not in NEEDS_DP] and plan.table_views == list(TABLE_VIEWS)
+    # a factorial of a non-LLM kind: its effects figure, but no prompt-study table (not a prompt study)
+    assert plan.figures == [f for f in FIGURES if f not in NEEDS_DP] and plan.table_views == ["privacy_scores"]
+    assert plan.factorials(("llm_icl",)) == {} and plan.factorials()["smote"]["kind"] == "smote"
     spec = plan.factorials()["smote"]
     assert spec["baseline"] == {"k_neighbors": 5}  # the entry's own params
     assert list(spec["cells"]) == ["smote~kneighbors3", "smote~kneighbors5"] == plan.generator_order()[1:]

@@ -328,7 +328,7 @@ class Plan:
 
         if self.config.get("figures") is not None:
             return [f for f in self.config["figures"] if f in registry]
-        return [f for f in registry if (f not in NEEDS_FACTORIAL or self.factorials())
+        return [f for f in registry if (f not in NEEDS_FACTORIAL or self.factorials(NEEDS_FACTORIAL[f]))
                 and (f not in NEEDS_DP or self.dp_epsilons())]
 
     def dp_epsilons(self) -> dict[str, float]:
@@ -367,8 +367,9 @@ class Plan:
         """generator name -> kind (the figures colour by kind), every entry of the config."""
         return {g: e["kind"] for g, e in self.all_generators.items()}
 
-    def factorials(self) -> dict[str, dict]:
-        """Each ``factorial:`` entry of the config: ``{"factors": {param: levels}, "baseline":
+    def factorials(self, kinds: tuple[str, ...] | None = None) -> dict[str, dict]:
+        """Each ``factorial:`` entry of the config (of a kind in ``kinds`` when given): ``{"kind":
+        kind, "factors": {param: levels}, "baseline":
         {param: level}, "cells": {variant: {param: level}}}``; the baseline is the entry's own
         params where they set a factor to one of its levels, else the factor's first level; cells
         are the variants in expansion order (those left out of the run included: the figures say
@@ -387,8 +388,9 @@ class Plan:
             for values in itertools.product(*(grid[k] for k in keys)):
                 combo = dict(zip(keys, values))
                 cells[variant_name(name, combo)] = combo
-            out[name] = {"factors": {k: list(v) for k, v in grid.items()}, "baseline": base, "cells": cells}
-        return out
+            out[name] = {"kind": e["kind"], "factors": {k: list(v) for k, v in grid.items()}, "baseline": base,
+                         "cells": cells}
+        return {k: v for k, v in out.items() if kinds is None or v["kind"] in kinds}
 
     def leaky_split(self) -> dict:
         """The split of the ``leaky_records`` figure (``figure_params.leaky_records``): ``dataset``

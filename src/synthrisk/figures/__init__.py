@@ -24,7 +24,7 @@ A figure draws with ``draw(metrics, ctx) -> matplotlib Figure``, a table builds 
 ``build(metrics, ctx) -> (DataFrame, tex text)``; the rules' stage, :mod:`synthrisk.figures.render`,
 loads one by its registry target and saves it byte-stably (:mod:`synthrisk.figures.common`), so a
 figure's fingerprint is its own module's (and the shared ones'), not every figure's. :data:`NEEDS_FACTORIAL`: the names the
-plan requests only when a ``factorial:`` entry is in it; :data:`NEEDS_DP`: only when a generator of
+plan requests only when a ``factorial:`` entry (of the kinds named) is in it; :data:`NEEDS_DP`: only when a generator of
 a DP kind (:data:`synthrisk.generators.DP_KINDS`) runs.
 """
 from __future__ import annotations
@@ -45,6 +45,9 @@ TABLE_VIEWS = Registry("table view", {
     "privacy_scores": "synthrisk.figures.privacy_scores:build",
     "prompt_study": "synthrisk.figures.prompt_study:build",
 })
-NEEDS_FACTORIAL = ("factorial_effects", "prompt_study")
+#: view -> the generator kinds whose ``factorial:`` entries it needs (None: any kind). The prompt
+#: study is the in-context generators' (an epsilon sweep of a DP kind is drawn by dp_curve and
+#: factorial_effects, not tabulated as prompt conditions).
+NEEDS_FACTORIAL = {"factorial_effects": None, "prompt_study": ("llm_icl",)}
 NEEDS_DP = ("dp_curve",)
 

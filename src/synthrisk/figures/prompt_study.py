@@ -19,10 +19,21 @@ from synthrisk.figures import common as c
 from synthrisk.figures.cells import OUTCOMES, cell_rows, level_text, study_conditions
 
 
+def prompt_factorials(ctx: c.Context) -> dict:
+    """The ``factorial:`` entries of in-context (``llm_icl``) generators: a prompt study varies the
+    prompt and sampling; an epsilon sweep of a DP generator is not one (``dp_curve`` and
+    ``factorial_effects`` show those)."""
+    from synthrisk.figures import NEEDS_FACTORIAL
+
+    kinds = NEEDS_FACTORIAL["prompt_study"]
+    return {b: s for b, s in (ctx.factorials or {}).items() if s["kind"] in kinds}
+
+
 def build(metrics: pd.DataFrame, ctx: c.Context):
     out = []
     factors_all: list[str] = []
-    for base, spec in ctx.factorials.items():
+    factorials = prompt_factorials(ctx)
+    for base, spec in factorials.items():
         factors_all += [k for k in spec["factors"] if k not in factors_all]
         study = study_conditions(spec)
         variants = list(study) + [v for v in spec["cells"] if v not in study]
@@ -43,13 +54,13 @@ def build(metrics: pd.DataFrame, ctx: c.Context):
     df = pd.DataFrame(out, columns=cols)
     columns = {"condition": "Condition", "worst_auc": "max-attack AUC", "shape": "shape",
                "trend": "correlation sim.", "worst_auc_rare": "rare AUC", "dcr_share": "DCR prop. closer"}
-    multi = len(ctx.factorials) > 1
+    multi = len(factorials) > 1
     tex_df = df.assign(condition=[(f"{b}: " if multi else "") + cond + ("" if s else " *")
                                   for b, cond, s in zip(df.factorial, df.condition, df.study_condition)])
     note = ("Prompt study: mean over datasets x seeds per condition. Rows without * are the study's "
             "one-factor-at-a-time conditions; * marks the other cells of the full factorial.")
-    if not ctx.factorials:
-        note += "\nNo factorial: entry in this run: nothing to tabulate."
+    if not factorials:
+        note += "\nNo factorial: entry of an llm_icl generator in this run: nothing to tabulate."
     elif df[list(OUTCOMES)].isna().all().all():
         note += "\nNo values: the factorial's cells have no metric rows yet."
     return df, c.to_tabular(tex_df, columns, note)
