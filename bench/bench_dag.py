@@ -40,12 +40,26 @@ def study_config(seeds: int) -> dict:
     return cfg
 
 
+def plan_env(wd: Path) -> dict:
+    """The environment a dry run of the study config needs to plan every generator here: random
+    stand-in TabPFN weights (the plan checks that weights exist) and a placeholder API key for the
+    OpenAI entry (checked for presence only; a dry run sends no request). Nothing is written to
+    the config, and the key is never written anywhere."""
+    weights = wd / "tabpfn-standin"
+    if not weights.exists():
+        subprocess.run([sys.executable, "-m", "synthrisk.generators.tabpfn_ckpt", str(weights)], check=True,
+                       capture_output=True)
+    return {**os.environ, "TABPFN_MODEL_CACHE_DIR": str(weights),
+            "OPENAI_API_KEY": os.environ.get("OPENAI_API_KEY", "placeholder-for-a-dry-run")}
+
+
 def snakemake(wd: Path, *args: str, timeout: int = 1800) -> tuple[float, str]:
     cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(wd), "--configfile",
            str(wd / "study.yaml"), "--profile", str(REPO / "profiles" / "slurm"),
            "--workflow-profile", "none", "--nolock", *args]
     t0 = time.perf_counter()
-    r = subprocess.run(["timeout", "-s", "KILL", str(timeout), *cmd], capture_output=True, text=True, cwd=wd)
+    r = subprocess.run(["timeout", "-s", "KILL", str(timeout), *cmd], capture_output=True, text=True, cwd=wd,
+                       env=plan_env(wd))
     dt = time.perf_counter() - t0
     if r.returncode != 0:
         raise SystemExit(f"snakemake failed ({r.returncode}):\n{(r.stdout + r.stderr)[-4000:]}")
@@ -63,13 +77,19 @@ def job_stats(out: str) -> dict[str, int]:
     return stats
 
 
-def submissions(out: str, stats: dict[str, int]) -> dict:
-    """sbatch calls of the planned run: ungrouped jobs + group jobs (the dry run prints one
-    'group job <name> (jobs in lexicogr. order):' header per group job)."""
-    groups = len(re.findall(r"Group job \S+ \(jobs in lexicogr", out))
-    grouped_rules = ("evaluate", "evaluate_reference")
-    ungrouped = sum(n for r, n in stats.items() if r not in grouped_rules + ("total", "all"))
-    return {"group_jobs": groups, "ungrouped_jobs": ungrouped, "sbatch_calls": groups + ungrouped}
+def submissions(out: str) -> dict:
+    """sbatch calls of the planned run: one per group job (the dry run prints a 'Group job <id>
+    (jobs in lexicogr. order):' header, its member jobs indented below it) plus one per job
+    outside any group (a 'rule <name>:' line at the start of a line)."""
+    headers = re.findall(r"Group job \S+ \(jobs in lexicogr", out)
+    members = re.findall(r"^    rule (\w+):$", out, flags=re.M)
+    # `all` has no body: Snakemake finishes it in the main process, nothing is submitted
+    single = [r for r in re.findall(r"^rule (\w+):$", out, flags=re.M) if r != "all"]  # localrules print "localrule"
+    per_rule: dict[str, int] = {}
+    for r in single:
+        per_rule[r] = per_rule.get(r, 0) + 1
+    return {"group_jobs": len(headers), "jobs_in_groups": len(members), "ungrouped_jobs": len(single),
+            "ungrouped_by_rule": per_rule, "sbatch_calls": len(headers) + len(single)}
 
 
 def outputs(out: str) -> list[list[str]]:
@@ -89,9 +109,10 @@ def main() -> None:
         wd = Path(tmp)
         (wd / "study.yaml").write_text(yaml.safe_dump(study_config(a.seeds), sort_keys=False))
         snakemake(wd, "-n", "--quiet", "all")  # warm-up: imports, .pyc files
+        quiet_s, _ = snakemake(wd, "-n", "-q")
         dry_s, out = snakemake(wd, "-n")
         stats = job_stats(out)
-        subs = submissions(out, stats)
+        subs = submissions(out)
         print(f"dry run: {dry_s:.1f} s, {stats.get('total')} jobs, {subs}", flush=True)
 
         files, touch_s, noop_s, nothing = [], None, None, None
@@ -127,7 +148,7 @@ def main() -> None:
                    "--directory", str(wd / "p"), "--configfile", str(wd / "study.yaml"), "--profile",
                    str(REPO / "profiles" / "slurm"), "--workflow-profile", "none", "--nolock", "-n", "--quiet", "all"]
             (wd / "p").mkdir()
-            subprocess.run(cmd, capture_output=True, text=True, check=True)
+            subprocess.run(cmd, capture_output=True, text=True, check=True, env=plan_env(wd))
             import io
             import pstats as ps
 
@@ -136,7 +157,7 @@ def main() -> None:
             prof = buf.getvalue()
             print(prof)
 
-    result = {"seeds": a.seeds, "jobs": stats, "dry_run_s": round(dry_s, 1), "noop_rerun_s": noop_s and round(noop_s, 1),
+    result = {"seeds": a.seeds, "jobs": stats, "dry_run_s": round(dry_s, 1), "dry_run_quiet_s": round(quiet_s, 1), "noop_rerun_s": noop_s and round(noop_s, 1),
               "noop_nothing_to_do": nothing, "touch_s": touch_s and round(touch_s, 1), "outputs": len(files), **subs,
               "machine": f"{os.cpu_count()} CPUs", "note": "one run each; no-op = dry run over touched outputs"}
     Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
