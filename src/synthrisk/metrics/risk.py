@@ -29,7 +29,10 @@ rates when a success count exceeds the attacks (reported for a synthetic table e
 original; with a control larger than the original, singling-out's size correction did it on
 most of our tables, hence the equal-sized control).
 
-Seeds: the singling-out queries take anonymeter's ``seed``; anonymeter draws its linkability
+Seeds: the singling-out queries take anonymeter's ``seed``, and run with polars' hash-ordered
+``group_by``/``unique`` kept in row order (:func:`_polars_in_order`; polars randomises that order
+on every call, which made anonymeter's univariate queries and random baseline differ from run to
+run); anonymeter draws its linkability
 and inference targets with pandas' ``sample`` (numpy's legacy global generator), so that draw
 runs under a numpy state seeded from the family's stream and restored afterwards
 (:func:`_legacy_seeded`); the linkability baseline, which anonymeter 1.1.0 draws from an
@@ -44,7 +47,7 @@ forest (``trees``, seeded) trained on the synthetic rows predicts the secret fro
 columns for every member and every non-member. Categorical secret: a target is *correct* when
 the predicted class is its value, its *score* the predicted probability of its value;
 numerical: correct within 5% relative error (anonymeter's rule), score minus the absolute
-error in the reference rows' standard deviations. ``attribute_inference_acc_gap`` = accuracy
+error in the reference rows' (else the members') standard deviations. ``attribute_inference_acc_gap`` = accuracy
 on members minus on non-members (0 for a generator that leaks nothing about its members
 beyond the population), ``attribute_inference_auc`` = ROC AUC of the score as a membership
 score (0.5 = none), ``attribute_inference_acc_members`` / ``_acc_non_members`` beside them.
@@ -125,6 +128,33 @@ def _legacy_seeded(rng: np.random.Generator):
         np.random.set_state(state)
 
 
+@contextlib.contextmanager
+def _polars_in_order():
+    """polars' ``DataFrame.group_by`` and ``Series.unique`` in first-seen order inside.
+
+    anonymeter 1.1.0 lists the univariate singling-out candidates with ``group_by(col).len()``
+    and draws its baseline queries' values from ``Series.unique()``, both in polars' hash order,
+    which polars randomises on every call: the same seed gave different rates from run to run.
+    Inside this block both keep their rows' order (polars' own ``maintain_order=True``), so the
+    seeded draws are reproducible; nothing else of anonymeter changes. Restored on exit.
+    """
+    import polars as pl
+
+    group_by, unique = pl.DataFrame.group_by, pl.Series.unique
+
+    def ordered_group_by(self, *by, maintain_order=True, **kw):
+        return group_by(self, *by, maintain_order=True, **kw)
+
+    def ordered_unique(self, *, maintain_order=True):
+        return unique(self, maintain_order=True)
+
+    pl.DataFrame.group_by, pl.Series.unique = ordered_group_by, ordered_unique
+    try:
+        yield
+    finally:
+        pl.DataFrame.group_by, pl.Series.unique = group_by, unique
+
+
 def _frame(df: pd.DataFrame, schema: TableSchema, columns: list[str]) -> pd.DataFrame:
     """Columns as anonymeter types them: numerical float, categorical string; fresh index."""
     out = {}
@@ -191,7 +221,9 @@ def _singling_out(ev, ori, syn, ctrl, mode, p, seed, level):
     def fn():
         e = ev.SinglingOutEvaluator(ori=ori, syn=syn, control=ctrl, n_attacks=int(p["n_attacks"]),
                                     n_cols=int(p["n_cols"]), seed=seed)
-        return e.evaluate(mode=mode).results(confidence_level=level)
+        with _polars_in_order():
+            e.evaluate(mode=mode)
+        return e.results(confidence_level=level)
     return _run(f"singling_out_{mode}", fn, level)
 
 
@@ -292,8 +324,8 @@ def _attribute_inference(syn, split, schema, secrets, p, rng, level) -> list[dic
     gaps, aucs = {}, {}
     for s in secrets:
         try:
-            ref = split.reference[s] if s in split.reference else members[s]
-            scale = float(np.nanstd(pd.to_numeric(ref, errors="coerce"))) if schema.column(s).is_numerical else 1.0
+            ref = split.reference if len(split.reference) else members  # the scale of a numerical secret
+            scale = float(np.nanstd(pd.to_numeric(ref[s], errors="coerce"))) if schema.column(s).is_numerical else 1.0
             correct, score = _secret_scores(syn, targets, s, schema, scale if scale > 0 else 1.0, int(p["trees"]), seed)
         except Exception as e:  # noqa: BLE001 - one secret failing must not stop the others
             rows += [nan_row(m, f"attribute inference on {s!r} failed: {type(e).__name__}: {e}", column=s)
