@@ -46,6 +46,17 @@ def test_rows_are_well_formed(scored):
                 assert f"{m}_{r}_rate" in set(df.metric)
         assert set(df[df.metric == "inference"].column.dropna()) == set(schema.names)
         assert set(df[df.metric == "attribute_inference_auc"].column.dropna()) == set(schema.names)
+        for m in risk.MATCH_METRICS:
+            assert set(df[df.metric == m].against) == set(risk.MATCH_AGAINST)
+
+
+def test_match_rates_of_the_controls(scored):
+    _, _, copy, hold = scored
+    rate = lambda df, m, a: float(df[(df.metric == m) & (df.against == a)].value.iloc[0])  # noqa: E731
+    assert rate(copy, "match_exact_rate", "members") == 1.0 and rate(copy, "match_near_rate", "members") == 1.0
+    assert rate(hold, "match_exact_rate", "public") == 1.0  # drawn from the public rows
+    assert rate(hold, "match_exact_rate", "members") < 0.5
+    assert rate(hold, "match_near_rate", "members") < rate(copy, "match_near_rate", "members")
 
 
 def test_copy_scores_highest_and_holdout_contains_zero(scored):

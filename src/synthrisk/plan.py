@@ -309,12 +309,17 @@ class Plan:
         tables together), else all of them; the factorial ones only where a ``factorial:`` entry
         is in the config (:data:`synthrisk.figures.NEEDS_FACTORIAL`), the DP ones only where a DP
         generator runs (:data:`synthrisk.figures.NEEDS_DP`, :meth:`dp_epsilons`)."""
-        from synthrisk.figures import NEEDS_DP, NEEDS_FACTORIAL
+        from synthrisk.figures import NEEDS_DP, NEEDS_FACTORIAL, NEEDS_ZERO_SHOT
 
         if self.config.get("figures") is not None:
             return [f for f in self.config["figures"] if f in registry]
         return [f for f in registry if (f not in NEEDS_FACTORIAL or self.factorials())
-                and (f not in NEEDS_DP or self.dp_epsilons())]
+                and (f not in NEEDS_DP or self.dp_epsilons()) and (f not in NEEDS_ZERO_SHOT or self.zero_shot())]
+
+    def zero_shot(self) -> list[str]:
+        """The run's ``llm_icl`` generators with ``seed_rows: none`` (the contamination control)."""
+        return [g for g, e in self.generators.items()
+                if e["kind"] == "llm_icl" and (e.get("params") or {}).get("seed_rows") == "none"]
 
     def dp_epsilons(self) -> dict[str, float]:
         """generator -> its configured epsilon (``inf``: trained without DP), for every generator of

@@ -74,6 +74,7 @@ rule table_view:
             "order": PLAN.generator_order(),
             "kinds": PLAN.generator_kinds(),
             "factorials": PLAN.factorials(),
+            "extra": {"zero_shot": PLAN.zero_shot()},
         },
         target=lambda w: PLAN.view_target(w.view),
         code=lambda w: PLAN.view_code(w.view),

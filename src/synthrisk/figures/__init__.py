@@ -19,6 +19,7 @@ Tables (``results/tables/<name>.csv`` and ``.tex``), :data:`TABLE_VIEWS`:
 
 * ``privacy_scores``: the study's privacy score table (every split pooled), with intervals.
 * ``prompt_study``: the prompt study per condition of each ``factorial:`` entry.
+* ``contamination``: the LLM zero-shot control (``seed_rows: none``) against the ICL runs.
 
 A figure draws with ``draw(metrics, ctx) -> matplotlib Figure``, a table builds with
 ``build(metrics, ctx) -> (DataFrame, tex text)``; the rules' stage, :mod:`synthrisk.figures.render`,
@@ -44,7 +45,10 @@ FIGURES = Registry("figure", {
 TABLE_VIEWS = Registry("table view", {
     "privacy_scores": "synthrisk.figures.privacy_scores:build",
     "prompt_study": "synthrisk.figures.prompt_study:build",
+    "contamination": "synthrisk.figures.contamination:build",
 })
 NEEDS_FACTORIAL = ("factorial_effects", "prompt_study")
+#: only where a zero-shot llm_icl entry (``seed_rows: none``) runs
+NEEDS_ZERO_SHOT = ("contamination",)
 NEEDS_DP = ("dp_curve",)
 

@@ -56,6 +56,16 @@ Intervals: the privacy family's stratified bootstrap over targets
 intervals); rows with ``attack="worst"`` (no column) take the maximum over the secrets, the
 bootstrap of the maximum on the same resamples, ``reason`` naming the column.
 
+**Matches** (``match_exact_rate``, ``match_near_rate``; ``against`` = ``members``,
+``non_members`` or ``public``: the reference, holdout and test rows together): the share of
+synthetic rows equal to some row of that set (canonical strings, as the diversity family's
+copies), and the share closer to it (Euclidean, the shared encoding fitted on the reference
+rows) than ``match_near_threshold``, the members' median distance to their nearest other member.
+They are the contamination control's numbers (``llm_icl`` with ``seed_rows: none``, the
+``contamination`` table view): a model shown no row that still writes rows of the public table
+knows the table from pretraining. The holdout control is drawn from the public rows, so it
+matches them by construction.
+
 ``params``: :data:`PARAMS`.
 """
 from __future__ import annotations
@@ -74,7 +84,11 @@ from synthrisk.params import Param, at_least, in_range, items_in
 from synthrisk.schema import TableSchema
 
 ANONYMETER = ("singling_out_univariate", "singling_out_multivariate", "linkability", "inference")
-ATTACKS = (*ANONYMETER, "attribute_inference")
+ATTACKS = (*ANONYMETER, "attribute_inference", "matches")
+#: the real rows a synthetic row is matched against; ``public``: every split part no generator
+#: trained on besides the non-members (reference, holdout, test)
+MATCH_AGAINST = ("members", "non_members", "public")
+MATCH_METRICS = ("match_exact_rate", "match_near_rate")
 RATES = ("main", "control", "baseline")
 AI_METRICS = ("attribute_inference_acc_gap", "attribute_inference_auc",
               "attribute_inference_acc_members", "attribute_inference_acc_non_members")
@@ -94,7 +108,7 @@ PARAMS = {
     "bootstrap": Param(200, "attribute inference: replicates of the intervals", check=at_least(1)),
     "confidence": Param(0.95, "level of the intervals", check=in_range(0, 1, open_low=True, open_high=True)),
 }
-GOALS = {**{m: ("minimize", (0.0, 1.0)) for m in ANONYMETER},
+GOALS = {**{m: ("minimize", (0.0, 1.0)) for m in (*ANONYMETER, *MATCH_METRICS)},
          "attribute_inference_acc_gap": ("target 0", (-1.0, 1.0)),
          "attribute_inference_auc": ("target 0.5", (0.0, 1.0))}
 
@@ -355,6 +369,32 @@ def _attribute_inference(syn, split, schema, secrets, p, rng, level) -> list[dic
     return rows
 
 
+# ------------------------------------------------------------------ matches
+def _matches(syn: pd.DataFrame, split, schema: TableSchema) -> list[dict]:
+    from synthrisk.attacks._neighbours import nearest_distance, self_knn_distance
+    from synthrisk.encoding import TableEncoder, canonical_strings
+
+    sets = {"members": split.members, "non_members": split.non_members,
+            "public": pd.concat([split.reference, split.holdout, split.test], ignore_index=True)}
+    fit_on = split.reference if len(split.reference) else split.members
+    enc = TableEncoder(schema).fit(fit_on)
+    x = lambda d: np.nan_to_num(enc.transform(d))  # noqa: E731 - a missing value at the column mean
+    xs, keys = x(syn), canonical_strings(syn, schema)
+    tau = float(np.median(self_knn_distance(x(split.members), 1, who="match_near_rate")))
+    rows = [row("match_near_threshold", tau, against="members",
+                reason="median distance of a member to its nearest other member (encoded space)")]
+    for name, real in sets.items():
+        if len(real) == 0 or len(syn) == 0:
+            rows += [nan_row(m, f"no {name} rows" if len(real) == 0 else "no synthetic rows", against=name)
+                     for m in MATCH_METRICS]
+            continue
+        exact = np.isin(np.asarray(keys, dtype=object), np.asarray(canonical_strings(real, schema), dtype=object))
+        near = nearest_distance(xs, x(real), who="match_near_rate") < tau
+        rows.append(row("match_exact_rate", float(exact.mean()), against=name))
+        rows.append(row("match_near_rate", float((near | exact).mean()), against=name))
+    return rows
+
+
 # ------------------------------------------------------------------ family
 def check_params(params: dict | None, where: str) -> dict:
     from synthrisk.params import check_params as check_declared
@@ -410,6 +450,13 @@ def evaluate(synthetic: pd.DataFrame, split, schema: TableSchema, rng: np.random
                 for s in secrets:
                     got += _inference(ev, ori, syn, ctrl, s, schema, p, make_rng(base, a, s), level)
                 rows += got + _worst_inference(got)
+    if "matches" in attacks:
+        try:
+            rows += _matches(schema.conform(synthetic, who="synthetic rows"), split, schema)
+        except Exception as e:  # noqa: BLE001
+            why = f"matches failed: {type(e).__name__}: {e}"
+            rows += [nan_row("match_near_threshold", why, against="members")]
+            rows += [nan_row(m, why, against=a) for a in MATCH_AGAINST for m in MATCH_METRICS]
     if "attribute_inference" in attacks:
         if bad:
             why = f"secrets not in the table: {bad}"
