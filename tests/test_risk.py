@@ -39,7 +39,8 @@ def test_rows_are_well_formed(scored):
     schema, _, copy, hold = scored
     for df in (copy, hold):
         assert df.loc[df.value.isna(), "reason"].notna().all()
-        ok = df.value.notna()
+        ok = df.value.notna() & df.ci_low.notna()  # the match_* rows are exact shares, without interval
+        assert df[df.value.notna() & df.ci_low.isna()].metric.str.startswith("match_").all()
         assert ((df.ci_low[ok] <= df.value[ok] + 1e-12) & (df.value[ok] <= df.ci_high[ok] + 1e-12)).all()
         for m in risk.ANONYMETER:
             for r in risk.RATES:
