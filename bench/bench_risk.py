@@ -26,7 +26,7 @@ from _privacy_tables import copy_control, load, make_split  # noqa: E402
 from synthrisk.io import make_rng  # noqa: E402
 from synthrisk.metrics import privacy, risk  # noqa: E402
 
-STUDY = {"n_attacks": 500, "trees": 100}
+STUDY = {"n_attacks": 500, "trees": 100, "max_attempts": 200000}
 FIRST_CALL = """
 import sys, time; t0 = time.perf_counter()
 sys.path.insert(0, {tests!r})

@@ -86,3 +86,31 @@ def test_contamination_table_without_zero_shot_says_so():
     table, tex = build(pd.DataFrame(columns=["family", "generator", "metric", "against", "value", "dataset", "n", "seed"]),
                        Context())
     assert table.empty and "No zero-shot run" in tex
+
+
+def test_prompt_exposure_per_record(gemma, tmp_path):
+    from synthrisk.llm import exposure
+    from synthrisk.llm.prompt import to_csv
+
+    d, _ = gemma
+    df, schema, _ = load_dataset("arrests", SPEC)
+    split = _split(df)
+    gen = LLMICLGenerator(server_file=str(d / "srv.json"), prompt_style="completion", constrained="grammar",
+                          batch_size=4, temperature=0.8, max_rounds=3, max_concurrency=1, cache_dir=str(d / "cache"))
+    gen.fit(split.members, schema, np.random.default_rng(0), FitContext(dataset="arrests", n=12, seed=0))
+    out = gen.sample(4, np.random.default_rng(1))
+    info = gen.info()["exposure"]
+    assert sorted(i for c in info["chunk_rows"] for i in c) == list(range(12))  # every member in one chunk
+    assert len(info["prompt_chunks"]) == gen.info()["prompts_sent"]
+    # the recorded rows are the rows the prompt showed, in its order
+    from synthrisk.llm.prompt import make_chunks
+    chunks = make_chunks(split.members.reset_index(drop=True), 4, np.random.default_rng(1))
+    for c, rows in enumerate(info["chunk_rows"]):
+        assert to_csv(split.members.iloc[rows], schema) == to_csv(chunks[c], schema)
+    rec = exposure.per_record(info, split, out, schema, np.random.default_rng(0))
+    assert len(rec) == 12 and rec.exposures.sum() == 4 * len(info["prompt_chunks"])
+    assert rec.exact_copies.sum() <= len(out) and np.isfinite(rec.dcr_score).all()
+    assert (rec.first_position[rec.exposures > 0] <= 3).all() and rec.first_position[rec.exposures == 0].isna().all()
+    fig = exposure.draw(rec)
+    fig.savefig(tmp_path / "exposure.png")
+    assert (tmp_path / "exposure.png").stat().st_size > 1000

@@ -49,6 +49,7 @@ Only valid rows are kept; rows equal to seed rows are kept (the privacy stage me
 from __future__ import annotations
 
 import asyncio
+import copy
 import math
 import sys
 import time
@@ -63,7 +64,7 @@ from synthrisk.io import child_seed
 from synthrisk.llm import grammar as G
 from synthrisk.llm.cache import DEFAULT_DIR, ResponseCache
 from synthrisk.llm.client import LLMClient, LLMConfigError, LLMError, check_key_env, resolve_api_key
-from synthrisk.llm import zero_shot
+from synthrisk.llm import exposure, zero_shot
 from synthrisk.llm.parse import POLICIES, parse_answer
 from synthrisk.llm.prompt import (
     PROMPTS, TEMPLATES, chat_messages, completion_prompt, make_chunks, prompt_columns, resolve_no_copy, rows_per_prompt, to_csv,
@@ -256,7 +257,9 @@ class LLMICLGenerator(Generator):
         from tqdm import tqdm
 
         p, t0 = self.p, time.perf_counter()
+        shuffle = copy.deepcopy(rng).permutation(len(self.data))  # make_chunks' own first draw: who is where
         chunks = make_chunks(self.data, p["batch_size"], rng)
+        prompt_chunks: list[int] = []
         rpp = rows_per_prompt(p["batch_size"], len(self.data))
         base_seed = int(p["seed"]) if p["seed"] is not None else child_seed(rng)
         kept: list[pd.DataFrame] = []
@@ -271,6 +274,7 @@ class LLMICLGenerator(Generator):
                 for j in range(sent, sent + n_prompts):
                     endpoint, body = self._body(chunks[j % len(chunks)], rpp, (base_seed + j) % (2**31 - 1))
                     jobs.append((endpoint, body, j))
+                    prompt_chunks.append(j % len(chunks))
                 results: dict[int, object] = {}
 
                 def on_done(pos, ans, _results=results):
@@ -302,6 +306,9 @@ class LLMICLGenerator(Generator):
             "no_copy": self.no_copy if p["prompt_style"] == "chat" else None,
             "constrained": p["constrained"], "batch_size": p["batch_size"], "rows_per_prompt": rpp,
             "seed_rows": p["seed_rows"],
+            # which member rows each prompt carried, in order (llm/exposure.py); none without seed rows
+            "exposure": (exposure.exposure_info(shuffle, len(chunks[0]), prompt_chunks)
+                         if p["seed_rows"] == "examples" else {"chunk_rows": [], "prompt_chunks": []}),
             "summary_stats": bool(p["summary_stats"]), "temperature": p["temperature"],
             "prompts_sent": sent, "rounds": rounds, "reprompts": sent - math.ceil(k / rpp),
             "http_requests": self.client.http_requests, "cache_hits": stats["cached"],

@@ -10,6 +10,9 @@ interval (Wilson rates, propagated error) at ``confidence``. Metrics:
 
 * ``singling_out_univariate`` / ``singling_out_multivariate``: predicates built from the
   synthetic rows (one column / ``n_cols`` columns) that single out exactly one original row.
+  A small table may not yield ``n_attacks`` distinct singling-out predicates (all univariate
+  ones, or ``max_attempts`` multivariate tries); anonymeter then logs a warning and still
+  divides by ``n_attacks``, so the rates are lower bounds there.
 * ``linkability``: the auxiliary columns are split in two halves, schema order: the first
   ``ceil(k/2)`` columns and the rest (k columns in all; ``aux_columns`` overrides with two
   lists); a target is linked when its nearest synthetic row on one half is among its
@@ -99,6 +102,9 @@ PARAMS = {
     "n_attacks": Param(50, "anonymeter attacks per evaluator (targets, queries); the paper uses 500; "
                        "capped by the rows there are", check=at_least(1)),
     "n_cols": Param(3, "columns per multivariate singling-out predicate", check=at_least(2)),
+    "max_attempts": Param(20000, "multivariate singling out: candidate predicates tried before giving up on "
+                          "n_attacks (anonymeter's default 10,000,000 runs for many minutes on a 32-row table)",
+                          check=at_least(1)),
     "n_neighbors": Param(1, "linkability: neighbours searched in each half", check=at_least(1)),
     "aux_columns": Param(None, "linkability: two lists of columns (default: the schema's columns split in "
                          "two halves)", list, check=lambda v: None if len(v) == 2 and all(isinstance(x, list) for x in v)
@@ -234,7 +240,7 @@ def aux_halves(columns: list[str]) -> tuple[list[str], list[str]]:
 def _singling_out(ev, ori, syn, ctrl, mode, p, seed, level):
     def fn():
         e = ev.SinglingOutEvaluator(ori=ori, syn=syn, control=ctrl, n_attacks=int(p["n_attacks"]),
-                                    n_cols=int(p["n_cols"]), seed=seed)
+                                    n_cols=int(p["n_cols"]), max_attempts=int(p["max_attempts"]), seed=seed)
         with _polars_in_order():
             e.evaluate(mode=mode)
         return e.results(confidence_level=level)
