@@ -114,3 +114,21 @@ def test_prompt_exposure_per_record(gemma, tmp_path):
     fig = exposure.draw(rec)
     fig.savefig(tmp_path / "exposure.png")
     assert (tmp_path / "exposure.png").stat().st_size > 1000
+    # the pipeline figure reads the same from the run's files (synthetic table + sidecar, split, schema)
+    from synthrisk.figures import prompt_exposure
+    from synthrisk.io import write_json, write_parquet
+    from synthrisk.schema import schema_json
+
+    parts = {}
+    for part in ("members", "non_members", "reference", "test", "holdout"):
+        parts[part] = str(tmp_path / f"{part}.parquet")
+        write_parquet(getattr(split, part), parts[part])
+    write_parquet(out, tmp_path / "syn.parquet")
+    write_json({"info": gen.info()}, tmp_path / "syn.parquet.json")
+    (tmp_path / "schema.json").write_text(schema_json(schema))
+    files = {"synthetic": str(tmp_path / "syn.parquet"), "sidecar": str(tmp_path / "schema.json"),
+             "parts": parts, "split": "arrests/n12/s0"}
+    pooled = prompt_exposure.records({"icl": [files]})
+    assert pooled.drop(columns=["generator", "split"]).equals(rec)
+    assert prompt_exposure.draw(pd.DataFrame(), Context(extra={"exposure": {"icl": [files]}})) is not None
+    assert prompt_exposure.draw(pd.DataFrame(), Context()) is not None  # nothing to draw: a note

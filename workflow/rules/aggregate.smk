@@ -48,7 +48,8 @@ rule figure:
             "extra": (
                 {"splits": PLAN.leaky_inputs(), "privacy": PLAN.family_params("privacy")}
                 if w.fig == "leaky_records"
-                else {"epsilon": PLAN.dp_epsilons()} if w.fig == "dp_curve" else {}
+                else {"epsilon": PLAN.dp_epsilons()} if w.fig == "dp_curve"
+                else {"exposure": PLAN.exposure_inputs()} if w.fig == "prompt_exposure" else {}
             ),
         },
         target=lambda w: PLAN.view_target(w.fig),

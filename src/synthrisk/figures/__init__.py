@@ -14,6 +14,8 @@ Figures (``results/figures/<name>.png`` and ``.svg``), :data:`FIGURES`:
   entry on worst-case AUC and shape (OLS, dataset and seed as blocks).
 * ``dp_curve``: TSTR AUC and worst-case AUC against the configured epsilon per DP generator, the
   non-private generators as reference lines.
+* ``prompt_exposure``: per member record of the in-context LLM runs, exact copies and membership
+  score against the number of prompts that carried it (only where such a run is in the plan).
 
 Tables (``results/tables/<name>.csv`` and ``.tex``), :data:`TABLE_VIEWS`:
 
@@ -41,6 +43,7 @@ FIGURES = Registry("figure", {
     "leaky_records": "synthrisk.figures.leaky_records:draw",
     "factorial_effects": "synthrisk.figures.factorial_effects:draw",
     "dp_curve": "synthrisk.figures.dp_curve:draw",
+    "prompt_exposure": "synthrisk.figures.prompt_exposure:draw",
 })
 TABLE_VIEWS = Registry("table view", {
     "privacy_scores": "synthrisk.figures.privacy_scores:build",
@@ -50,5 +53,7 @@ TABLE_VIEWS = Registry("table view", {
 NEEDS_FACTORIAL = ("factorial_effects", "prompt_study")
 #: only where a zero-shot llm_icl entry (``seed_rows: none``) runs
 NEEDS_ZERO_SHOT = ("contamination",)
+#: only where an in-context llm_icl entry (``seed_rows: examples``) runs
+NEEDS_ICL = ("prompt_exposure",)
 NEEDS_DP = ("dp_curve",)
 

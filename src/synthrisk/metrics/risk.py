@@ -110,7 +110,7 @@ PARAMS = {
                          "two halves)", list, check=lambda v: None if len(v) == 2 and all(isinstance(x, list) for x in v)
                          else "must be two lists of column names"),
     "secrets": Param(None, "inference/attribute-inference secrets (default: every column)", list),
-    "trees": Param(30, "attribute inference: trees of the random forest", check=at_least(1)),
+    "trees": Param(10, "attribute inference: trees of the random forest (study: 100)", check=at_least(1)),
     "bootstrap": Param(200, "attribute inference: replicates of the intervals", check=at_least(1)),
     "confidence": Param(0.95, "level of the intervals", check=in_range(0, 1, open_low=True, open_high=True)),
 }
