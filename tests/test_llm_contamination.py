@@ -89,7 +89,7 @@ def test_contamination_table_without_zero_shot_says_so():
 
 
 def test_prompt_exposure_per_record(gemma, tmp_path):
-    from synthrisk.llm import exposure
+    from synthrisk.figures import prompt_exposure as exposure
     from synthrisk.llm.prompt import to_csv
 
     d, _ = gemma
@@ -111,11 +111,11 @@ def test_prompt_exposure_per_record(gemma, tmp_path):
     assert len(rec) == 12 and rec.exposures.sum() == 4 * len(info["prompt_chunks"])
     assert rec.exact_copies.sum() <= len(out) and np.isfinite(rec.dcr_score).all()
     assert (rec.first_position[rec.exposures > 0] <= 3).all() and rec.first_position[rec.exposures == 0].isna().all()
-    fig = exposure.draw(rec)
+    fig = exposure.draw_records(rec)
     fig.savefig(tmp_path / "exposure.png")
     assert (tmp_path / "exposure.png").stat().st_size > 1000
     # the pipeline figure reads the same from the run's files (synthetic table + sidecar, split, schema)
-    from synthrisk.figures import prompt_exposure
+    prompt_exposure = exposure
     from synthrisk.io import write_json, write_parquet
     from synthrisk.schema import schema_json
 
