@@ -13,6 +13,7 @@ STAMP := $(VENV)/.synthrisk-installed
 # its cache, so later set-ups take it from there. A portable build: a native one enables AMX
 # kernels that crash on CPUs which advertise AMX but cannot run it.
 LLAMA_VERSION := 0.3.36
+ANONYMETER_VERSION := 1.1.0
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 PYTEST_ARGS ?=
 # pytest-xdist workers: the suite mostly waits (Slurm, LLM servers, Snakemake runs), so 3 on 2 cores
@@ -40,6 +41,10 @@ $(STAMP): requirements.txt requirements-torch.txt pyproject.toml
 	  CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
 	    $(BIN)/pip install -q --no-deps "llama-cpp-python==$(LLAMA_VERSION)"; \
 	fi
+	# anonymeter (the risk family's reference implementation) pins numpy<1.27 and pyarrow<22 in its
+	# metadata but runs on our numpy 2.4 / pyarrow 26 (tests/test_risk.py): pip's resolver cannot hold
+	# it in requirements.txt, so it comes without its pins; its real deps (numba, polars) are pinned there
+	$(BIN)/pip install -q --no-deps "anonymeter==$(ANONYMETER_VERSION)"
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 

@@ -69,11 +69,11 @@ def test_bad_config_fails_before_any_job_naming_the_key(tmp_path, case):
 def test_minimal_config_is_valid_and_defaults_the_rest(tmp_path):
     proc = dry_run(tmp_path, MINIMAL)
     counts = job_counts(proc.stdout)
-    # 1 dataset x 1 size x 1 seed, 1 generator (one evaluate job writes all 4 default families),
+    # 1 dataset x 1 size x 1 seed, 1 generator (one evaluate job writes all 5 default families),
     # the default figures and table views: all but the factorial ones (no factorial: entry)
     assert counts == {"prepare_dataset": 1, "make_split": 1, "generate": 1, "evaluate": 1, "evaluate_reference": 1,
                       "aggregate": 1, "figure": 6, "table_view": 1, "all": 1}
-    for family in ("fidelity", "utility", "privacy", "diversity"):
+    for family in ("fidelity", "utility", "privacy", "diversity", "risk"):
         assert f"results/metrics/{family}/copy/arrests/n32/s0.parquet" in proc.stdout
 
 
@@ -113,7 +113,7 @@ def test_schema_defaults_fill_the_rest():
     cfg = validated(MINIMAL)
     # families and figures default to every registered one (the registries are the only list)
     assert "families" not in cfg["metrics"] and "figures" not in cfg
-    assert Plan.from_config(cfg).families == ["fidelity", "utility", "privacy", "diversity"]
+    assert Plan.from_config(cfg).families == ["fidelity", "utility", "privacy", "diversity", "risk"]
     assert cfg["data"]["pool_size"] == 5000
     assert cfg["splits"]["reference_size"] == 1000 and cfg["splits"]["test_fraction"] == 0.2
 

@@ -23,7 +23,7 @@ from conftest import ARRESTS, REPO, run_snakemake, stage_split
 from test_llm_faults import FakeServer, completion
 
 from synthrisk.aggregate import cluster_interval
-from synthrisk.figures import FIGURES, NEEDS_DP, NEEDS_FACTORIAL, TABLE_VIEWS
+from synthrisk.figures import FIGURES, NEEDS_DP, NEEDS_FACTORIAL, NEEDS_ICL, NEEDS_ZERO_SHOT, TABLE_VIEWS
 from synthrisk.figures.common import Context
 from synthrisk.io import make_rng, write_parquet
 from synthrisk.metrics.base import LONG_COLUMNS
@@ -34,7 +34,10 @@ FACTORIALS = {"llm": {"kind": "llm_icl", "factors": {"temperature": [0.2, 1.0], 
                       "baseline": {"temperature": 1.0, "summary_stats": True}, "cells": CELLS}}
 BASE_AUC = {"copy": 0.95, "holdout": 0.52, "ctgan": 0.6}
 EFFECT = 0.1  # planted: worst-case AUC +0.1 at temperature 1.0; summary_stats does nothing
-DRAWN = [f for f in FIGURES if f != "leaky_records"]  # leaky_records needs real split files (own test)
+# leaky_records and prompt_exposure need real split files (own tests: here, test_llm_contamination.py)
+DRAWN = [f for f in FIGURES if f not in ("leaky_records", "prompt_exposure")]
+#: contamination needs a zero-shot run's match rows (own test: test_llm_contamination.py)
+VIEWS = [v for v in TABLE_VIEWS if v != "contamination"]
 
 
 def context(factorials=FACTORIALS, **kw) -> dict:
@@ -130,7 +133,7 @@ def test_each_figure_is_a_png_and_an_svg(drawn, name):
     assert "<dc:date>" not in svg and "Matplotlib" not in png[:2000].decode("latin-1")
 
 
-@pytest.mark.parametrize("name", list(TABLE_VIEWS))
+@pytest.mark.parametrize("name", VIEWS)
 def test_each_table_is_a_csv_and_a_tabular(drawn, name):
     df = pd.read_csv(drawn / f"{name}.csv")
     assert len(df) > 0
@@ -368,7 +371,7 @@ def test_the_plan_asks_for_the_factorial_views_only_with_a_factorial_entry():
     base = {"datasets": {"arrests": ARRESTS, "arrests_b": {**ARRESTS}}, "splits": {"sizes": [32, 64], "seeds": [0, 1]},
             "generators": {"copy": {"kind": "copy"}, "smote": {"kind": "smote"}}}
     plain = Plan.from_config(validated(base), check_available=False)
-    assert plain.figures == [f for f in FIGURES if f not in (*NEEDS_FACTORIAL, *NEEDS_DP)]  # no DP kind either
+    assert plain.figures == [f for f in FIGURES if f not in (*NEEDS_FACTORIAL, *NEEDS_DP, *NEEDS_ICL)]  # no DP/LLM kind
     assert plain.table_views == ["privacy_scores"] and plain.factorials() == {}
     files = plain.all_files()
     assert "results/figures/frontier.png" in files and "results/figures/frontier.svg" in files
@@ -385,7 +388,8 @@ def test_the_plan_asks_for_the_factorial_views_only_with_a_factorial_entry():
                                              "factorial": {"k_neighbors": [3, 5]}}}}
     plan = Plan.from_config(validated(fact), check_available=False)
     # a factorial of a non-LLM kind: its effects figure, but no prompt-study table (not a prompt study)
-    assert plan.figures == [f for f in FIGURES if f not in NEEDS_DP] and plan.table_views == ["privacy_scores"]
+    assert plan.figures == [f for f in FIGURES if f not in (*NEEDS_DP, *NEEDS_ICL)]
+    assert plan.table_views == ["privacy_scores"]
     assert plan.factorials(("llm_icl",)) == {} and plan.factorials()["smote"]["kind"] == "smote"
     spec = plan.factorials()["smote"]
     assert spec["baseline"] == {"k_neighbors": 5}  # the entry's own params

@@ -1,5 +1,5 @@
 """The spine end to end through Snakemake on the smoke config, .test/config/config.yaml (2 real
-tables, n=32, copy/holdout/smote and a 3-epoch TVAE, all four metric families), in a temporary
+tables, n=32, copy/holdout/smote and a 3-epoch TVAE, all five metric families), in a temporary
 working directory.
 
 One pipeline run (conftest.smoke_run, about a minute on 2 cores) is shared by the session (also by

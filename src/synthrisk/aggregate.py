@@ -285,6 +285,9 @@ HEADLINE = {
     ("privacy", "auc", "", "", "selected"): "selected_auc",
     ("privacy", "tpr_at_fpr_0.01", "", "", "worst"): "worst_tpr@1%fpr",
     ("privacy", "tpr_at_fpr_0.01", "", "", "selected"): "selected_tpr@1%fpr",
+    ("risk", "singling_out_multivariate", "", "", ""): "singling_out_risk",
+    ("risk", "inference", "", "", "worst"): "worst_inference_risk",
+    ("risk", "attribute_inference_auc", "", "", "worst"): "worst_attribute_inference_auc",
 }
 
 
@@ -294,8 +297,10 @@ def headline(summary: pd.DataFrame) -> pd.DataFrame:
     Means across datasets and seeds of: shape and trend against unseen real rows, mean TSTR AUC,
     and the membership-inference worst cases (:mod:`synthrisk.metrics.privacy`): ``worst_*`` is
     the study's (max over its ten attacks, biased upwards), ``worst_all_*`` the max over every
-    attack that ran, ``selected_*`` the unbiased cross-fitted one. Privacy columns carry their
-    95% interval with the dataset as resampling unit.
+    attack that ran, ``selected_*`` the unbiased cross-fitted one; the risk family's multivariate
+    singling-out risk, worst inference risk and worst attribute-inference AUC
+    (:mod:`synthrisk.metrics.risk`). Privacy and risk columns carry their 95% interval with the
+    dataset as resampling unit.
     """
     out = None
     s = summary.copy()
@@ -305,7 +310,7 @@ def headline(summary: pd.DataFrame) -> pd.DataFrame:
         sel = s[(s.family == fam) & (s.metric == met) & (s.against == against) & (s.model == model)
                 & (s.attack == attack)]
         cols = {"mean": label}
-        if fam == "privacy":
+        if fam in ("privacy", "risk"):
             cols.update({"ci_low": f"{label}_ci_low", "ci_high": f"{label}_ci_high"})
         part = sel[["generator", "n", *cols]].rename(columns=cols)
         out = part if out is None else out.merge(part, on=["generator", "n"], how="outer")

@@ -324,12 +324,41 @@ class Plan:
         tables together), else all of them; the factorial ones only where a ``factorial:`` entry
         is in the config (:data:`synthrisk.figures.NEEDS_FACTORIAL`), the DP ones only where a DP
         generator runs (:data:`synthrisk.figures.NEEDS_DP`, :meth:`dp_epsilons`)."""
-        from synthrisk.figures import NEEDS_DP, NEEDS_FACTORIAL
+        from synthrisk.figures import NEEDS_DP, NEEDS_FACTORIAL, NEEDS_ICL, NEEDS_ZERO_SHOT
 
         if self.config.get("figures") is not None:
             return [f for f in self.config["figures"] if f in registry]
         return [f for f in registry if (f not in NEEDS_FACTORIAL or self.factorials(NEEDS_FACTORIAL[f]))
-                and (f not in NEEDS_DP or self.dp_epsilons())]
+                and (f not in NEEDS_DP or self.dp_epsilons()) and (f not in NEEDS_ZERO_SHOT or self.zero_shot())
+                and (f not in NEEDS_ICL or self.icl())]
+
+    def icl(self) -> list[str]:
+        """The run's in-context ``llm_icl`` generators (seed rows in the prompts)."""
+        return [g for g, e in self.generators.items()
+                if e["kind"] == "llm_icl" and (e.get("params") or {}).get("seed_rows", "examples") == "examples"]
+
+    def exposure_inputs(self) -> dict[str, list[dict]]:
+        """generator -> files of each of its splits (synthetic table and its sidecar, split parts,
+        dataset sidecar), for the ``prompt_exposure`` figure: every in-context llm_icl generator
+        (with ``only_generators``, the others only where their synthetic table exists)."""
+        from synthrisk.io import sidecar_path
+
+        out: dict[str, list[dict]] = {}
+        for g in self.icl():
+            for d, n, s in self.grid(g):
+                syn = paths.SYNTHETIC.format(generator=g, dataset=d, n=n, seed=s)
+                if g not in self.selected and not (self.root / syn).exists():
+                    continue
+                out.setdefault(g, []).append({"synthetic": syn, "synthetic_sidecar": str(sidecar_path(syn)),
+                                              "sidecar": paths.DATA_SIDECAR.format(dataset=d),
+                                              "parts": paths.split_parts(dataset=d, n=n, seed=s),
+                                              "split": f"{d}/n{n}/s{s}"})
+        return out
+
+    def zero_shot(self) -> list[str]:
+        """The run's ``llm_icl`` generators with ``seed_rows: none`` (the contamination control)."""
+        return [g for g, e in self.generators.items()
+                if e["kind"] == "llm_icl" and (e.get("params") or {}).get("seed_rows") == "none"]
 
     def dp_epsilons(self) -> dict[str, float]:
         """generator -> its configured epsilon (``inf``: trained without DP), for every generator of
@@ -430,6 +459,9 @@ class Plan:
 
     def figure_inputs(self, fig: str) -> list[str]:
         """Input files of one figure beyond the metric table (``leaky_records``: its split's)."""
+        if fig == "prompt_exposure":
+            return sorted({f for es in self.exposure_inputs().values() for e in es
+                           for f in (e["synthetic"], e["synthetic_sidecar"], e["sidecar"], *e["parts"].values())})
         if fig != "leaky_records":
             return []
         return sorted({f for e in self.leaky_inputs().values()

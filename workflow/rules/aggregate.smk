@@ -48,7 +48,8 @@ rule figure:
             "extra": (
                 {"splits": PLAN.leaky_inputs(), "privacy": PLAN.family_params("privacy")}
                 if w.fig == "leaky_records"
-                else {"epsilon": PLAN.dp_epsilons()} if w.fig == "dp_curve" else {}
+                else {"epsilon": PLAN.dp_epsilons()} if w.fig == "dp_curve"
+                else {"exposure": PLAN.exposure_inputs()} if w.fig == "prompt_exposure" else {}
             ),
         },
         target=lambda w: PLAN.view_target(w.fig),
@@ -74,6 +75,7 @@ rule table_view:
             "order": PLAN.generator_order(),
             "kinds": PLAN.generator_kinds(),
             "factorials": PLAN.factorials(),
+            "extra": {"zero_shot": PLAN.zero_shot()},
         },
         target=lambda w: PLAN.view_target(w.view),
         code=lambda w: PLAN.view_code(w.view),

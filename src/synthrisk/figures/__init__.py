@@ -14,11 +14,14 @@ Figures (``results/figures/<name>.png`` and ``.svg``), :data:`FIGURES`:
   entry on worst-case AUC and shape (OLS, dataset and seed as blocks).
 * ``dp_curve``: TSTR AUC and worst-case AUC against the configured epsilon per DP generator, the
   non-private generators as reference lines.
+* ``prompt_exposure``: per member record of the in-context LLM runs, exact copies and membership
+  score against the number of prompts that carried it (only where such a run is in the plan).
 
 Tables (``results/tables/<name>.csv`` and ``.tex``), :data:`TABLE_VIEWS`:
 
 * ``privacy_scores``: the study's privacy score table (every split pooled), with intervals.
 * ``prompt_study``: the prompt study per condition of each ``factorial:`` entry.
+* ``contamination``: the LLM zero-shot control (``seed_rows: none``) against the ICL runs.
 
 A figure draws with ``draw(metrics, ctx) -> matplotlib Figure``, a table builds with
 ``build(metrics, ctx) -> (DataFrame, tex text)``; the rules' stage, :mod:`synthrisk.figures.render`,
@@ -40,14 +43,20 @@ FIGURES = Registry("figure", {
     "leaky_records": "synthrisk.figures.leaky_records:draw",
     "factorial_effects": "synthrisk.figures.factorial_effects:draw",
     "dp_curve": "synthrisk.figures.dp_curve:draw",
+    "prompt_exposure": "synthrisk.figures.prompt_exposure:draw",
 })
 TABLE_VIEWS = Registry("table view", {
     "privacy_scores": "synthrisk.figures.privacy_scores:build",
     "prompt_study": "synthrisk.figures.prompt_study:build",
+    "contamination": "synthrisk.figures.contamination:build",
 })
 #: view -> the generator kinds whose ``factorial:`` entries it needs (None: any kind). The prompt
 #: study is the in-context generators' (an epsilon sweep of a DP kind is drawn by dp_curve and
 #: factorial_effects, not tabulated as prompt conditions).
 NEEDS_FACTORIAL = {"factorial_effects": None, "prompt_study": ("llm_icl",)}
+#: only where a zero-shot llm_icl entry (``seed_rows: none``) runs
+NEEDS_ZERO_SHOT = ("contamination",)
+#: only where an in-context llm_icl entry (``seed_rows: examples``) runs
+NEEDS_ICL = ("prompt_exposure",)
 NEEDS_DP = ("dp_curve",)
 

@@ -40,11 +40,16 @@ Params (defaults are the study's where it had one):
   delay, doubling up to 60 s), ``server_wait`` (1800 s: how long to wait
   for a server file to become ready).
 
+* ``seed_rows``: ``examples`` (default) | ``none``: the contamination control, prompts with no
+  seed row at all (schema, and the members' summary statistics with ``summary_stats: true``),
+  ``batch_size`` rows asked per prompt (``all``: n); see :mod:`synthrisk.llm.zero_shot`.
+
 Only valid rows are kept; rows equal to seed rows are kept (the privacy stage measures copying).
 """
 from __future__ import annotations
 
 import asyncio
+import copy
 import math
 import sys
 import time
@@ -59,6 +64,7 @@ from synthrisk.io import child_seed
 from synthrisk.llm import grammar as G
 from synthrisk.llm.cache import DEFAULT_DIR, ResponseCache
 from synthrisk.llm.client import LLMClient, LLMConfigError, LLMError, check_key_env, resolve_api_key
+from synthrisk.llm import exposure, zero_shot
 from synthrisk.llm.parse import POLICIES, parse_answer
 from synthrisk.llm.prompt import (
     PROMPTS, TEMPLATES, chat_messages, completion_prompt, make_chunks, prompt_columns, resolve_no_copy, rows_per_prompt, to_csv,
@@ -100,6 +106,8 @@ PARAMS = {
     "max_retries": Param(6, "retries on 429/5xx/timeouts", check=at_least(0)),
     "retry_backoff": Param(1.0, "first backoff in seconds (doubles, with jitter)"),
     "server_wait": Param(1800.0, "seconds to wait for the server to answer"),
+    "seed_rows": Param("examples", "examples: seed rows in every prompt; none: the contamination control, no "
+                       "example row (schema and optional statistics only)", choices=("examples", "none")),
 }
 DEFAULTS = {k: p.default for k, p in PARAMS.items()}
 
@@ -126,7 +134,8 @@ class LLMICLGenerator(Generator):
     deterministic = False  # instances: True at temperature 0 or when every answer came from the cache
 
     PARAMS = PARAMS
-    RESOURCE_FILES = tuple(f"synthrisk/resources/{TEMPLATES[name]}" for name in PROMPTS)
+    RESOURCE_FILES = (*(f"synthrisk/resources/{TEMPLATES[name]}" for name in PROMPTS),
+                      f"synthrisk/resources/{zero_shot.TEMPLATE}")
 
     @classmethod
     def check_params(cls, params: dict | None, where: str) -> dict:
@@ -216,20 +225,25 @@ class LLMICLGenerator(Generator):
 
     def _body(self, chunk: pd.DataFrame, n_rows: int, seed: int) -> tuple[str, dict]:
         p, s = self.p, self.schema
+        zero = p["seed_rows"] == "none"  # the contamination control: the chunk sizes the answer, never shown
         body: dict = {"model": self.model, "temperature": float(p["temperature"]), "seed": int(seed),
                       "max_tokens": self._max_tokens(chunk, n_rows)}
         if p["top_p"] is not None:
             body["top_p"] = float(p["top_p"])
         if p["prompt_style"] == "completion":
-            body["prompt"] = completion_prompt(s, chunk)
+            body["prompt"] = zero_shot.completion_prompt(s) if zero else completion_prompt(s, chunk)
             if p["constrained"] == "grammar":
                 body.update(G.grammar_body(G.gbnf(s, n_rows, "csv"), self.backend))
             else:
                 body["stop"] = ["\n\n"]
             return "completion", body
-        body["messages"] = chat_messages(s, self.dataset, chunk, n_rows, prompt=p["prompt"],
-                                         summary_stats=bool(p["summary_stats"]), no_copy=self.no_copy,
-                                         members=self.data)
+        if zero:
+            body["messages"] = zero_shot.chat_messages(s, self.dataset, n_rows, self.order,
+                                                       self.data if p["summary_stats"] else None)
+        else:
+            body["messages"] = chat_messages(s, self.dataset, chunk, n_rows, prompt=p["prompt"],
+                                             summary_stats=bool(p["summary_stats"]), no_copy=self.no_copy,
+                                             members=self.data)
         if p["constrained"] == "grammar":
             body.update(G.grammar_body(G.gbnf(s, n_rows, "json", order=self.order), self.backend))
         elif p["constrained"] == "json_schema":
@@ -243,7 +257,9 @@ class LLMICLGenerator(Generator):
         from tqdm import tqdm
 
         p, t0 = self.p, time.perf_counter()
+        shuffle = copy.deepcopy(rng).permutation(len(self.data))  # make_chunks' own first draw: who is where
         chunks = make_chunks(self.data, p["batch_size"], rng)
+        prompt_chunks: list[int] = []
         rpp = rows_per_prompt(p["batch_size"], len(self.data))
         base_seed = int(p["seed"]) if p["seed"] is not None else child_seed(rng)
         kept: list[pd.DataFrame] = []
@@ -258,6 +274,7 @@ class LLMICLGenerator(Generator):
                 for j in range(sent, sent + n_prompts):
                     endpoint, body = self._body(chunks[j % len(chunks)], rpp, (base_seed + j) % (2**31 - 1))
                     jobs.append((endpoint, body, j))
+                    prompt_chunks.append(j % len(chunks))
                 results: dict[int, object] = {}
 
                 def on_done(pos, ans, _results=results):
@@ -288,6 +305,10 @@ class LLMICLGenerator(Generator):
             "prompt": p["prompt"] if p["prompt_style"] == "chat" else None,
             "no_copy": self.no_copy if p["prompt_style"] == "chat" else None,
             "constrained": p["constrained"], "batch_size": p["batch_size"], "rows_per_prompt": rpp,
+            "seed_rows": p["seed_rows"],
+            # which member rows each prompt carried, in order (llm/exposure.py); none without seed rows
+            "exposure": (exposure.exposure_info(shuffle, len(chunks[0]), prompt_chunks)
+                         if p["seed_rows"] == "examples" else {"chunk_rows": [], "prompt_chunks": []}),
             "summary_stats": bool(p["summary_stats"]), "temperature": p["temperature"],
             "prompts_sent": sent, "rounds": rounds, "reprompts": sent - math.ceil(k / rpp),
             "http_requests": self.client.http_requests, "cache_hits": stats["cached"],
