@@ -391,6 +391,7 @@ def test_the_plan_asks_for_the_factorial_views_only_with_a_factorial_entry():
     assert plan.figures == [f for f in FIGURES if f not in (*NEEDS_DP, *NEEDS_ICL)]
     assert plan.table_views == ["privacy_scores"]
     assert plan.factorials(("llm_icl",)) == {} and plan.factorials()["smote"]["kind"] == "smote"
+    assert plan.view_factorials("prompt_study") == {} and list(plan.view_factorials("factorial_effects")) == ["smote"]
     spec = plan.factorials()["smote"]
     assert spec["baseline"] == {"k_neighbors": 5}  # the entry's own params
     assert list(spec["cells"]) == ["smote~kneighbors3", "smote~kneighbors5"] == plan.generator_order()[1:]

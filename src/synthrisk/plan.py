@@ -421,6 +421,13 @@ class Plan:
                          "cells": cells}
         return {k: v for k, v in out.items() if kinds is None or v["kind"] in kinds}
 
+    def view_factorials(self, view: str) -> dict[str, dict]:
+        """The factorial entries a figure or table view is given: those of the kinds it names in
+        :data:`synthrisk.figures.NEEDS_FACTORIAL` (the prompt study: ``llm_icl`` only), else all."""
+        from synthrisk.figures import NEEDS_FACTORIAL
+
+        return self.factorials(NEEDS_FACTORIAL.get(view))
+
     def leaky_split(self) -> dict:
         """The split of the ``leaky_records`` figure (``figure_params.leaky_records``): ``dataset``
         (default the config's first), ``n`` (default the largest of ``splits.sizes``), ``seed``

@@ -43,7 +43,7 @@ rule figure:
         ctx=lambda w: {
             "order": PLAN.generator_order(),
             "kinds": PLAN.generator_kinds(),
-            "factorials": PLAN.factorials(),
+            "factorials": PLAN.view_factorials(w.fig),
             "params": PLAN.figure_params(w.fig),
             "extra": (
                 {"splits": PLAN.leaky_inputs(), "privacy": PLAN.family_params("privacy")}
@@ -71,10 +71,10 @@ rule table_view:
     wildcard_constraints:
         view="|".join(PLAN.table_views) or "none",
     params:
-        ctx={
+        ctx=lambda w: {
             "order": PLAN.generator_order(),
             "kinds": PLAN.generator_kinds(),
-            "factorials": PLAN.factorials(),
+            "factorials": PLAN.view_factorials(w.view),
             "extra": {"zero_shot": PLAN.zero_shot()},
         },
         target=lambda w: PLAN.view_target(w.view),

@@ -19,20 +19,10 @@ from synthrisk.figures import common as c
 from synthrisk.figures.cells import OUTCOMES, cell_rows, level_text, study_conditions
 
 
-def prompt_factorials(ctx: c.Context) -> dict:
-    """The ``factorial:`` entries of in-context (``llm_icl``) generators: a prompt study varies the
-    prompt and sampling; an epsilon sweep of a DP generator is not one (``dp_curve`` and
-    ``factorial_effects`` show those)."""
-    from synthrisk.figures import NEEDS_FACTORIAL
-
-    kinds = NEEDS_FACTORIAL["prompt_study"]
-    return {b: s for b, s in (ctx.factorials or {}).items() if s["kind"] in kinds}
-
-
 def build(metrics: pd.DataFrame, ctx: c.Context):
     out = []
     factors_all: list[str] = []
-    factorials = prompt_factorials(ctx)
+    factorials = ctx.factorials  # the plan gives this view the llm_icl ones only (Plan.view_factorials)
     for base, spec in factorials.items():
         factors_all += [k for k in spec["factors"] if k not in factors_all]
         study = study_conditions(spec)
