@@ -20,6 +20,7 @@ GENERATORS = Registry(
         "dptvae": "synthrisk.generators.dp_tvae:DPTVAEGenerator",
         "mst": "synthrisk.generators.dp_marginal:MSTGenerator",
         "aim": "synthrisk.generators.dp_marginal:AIMGenerator",
+        "progsyn": "synthrisk.generators.progsyn:ProgSynGenerator",
     },
 )
 #: kinds with a differential-privacy guarantee (an ``epsilon`` param): the plan draws ``dp_curve`` when one runs

@@ -27,6 +27,9 @@ class FitContext:
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
     workdir: str | None = None
     log: object = None  # a logging.Logger or None
+    #: the dataset's declared constraints (name -> text, :mod:`synthrisk.constraints`), given only to
+    #: generators that use them (progsyn, llm_icl with constraints_in_prompt, constraints_mode reject)
+    constraints: dict[str, str] = field(default_factory=dict)
 
 
 class Generator:
