@@ -347,12 +347,17 @@ class Plan:
         tables together), else all of them; the factorial ones only where a ``factorial:`` entry
         is in the config (:data:`synthrisk.figures.NEEDS_FACTORIAL`), the DP ones only where a DP
         generator runs (:data:`synthrisk.figures.NEEDS_DP`, :meth:`dp_epsilons`)."""
-        from synthrisk.figures import NEEDS_DP, NEEDS_FACTORIAL
+        from synthrisk.figures import NEEDS_CONSTRAINTS, NEEDS_DP, NEEDS_FACTORIAL
 
         if self.config.get("figures") is not None:
             return [f for f in self.config["figures"] if f in registry]
         return [f for f in registry if (f not in NEEDS_FACTORIAL or self.factorials())
-                and (f not in NEEDS_DP or self.dp_epsilons())]
+                and (f not in NEEDS_DP or self.dp_epsilons())
+                and (f not in NEEDS_CONSTRAINTS or self.declares_constraints())]
+
+    def declares_constraints(self) -> bool:
+        """Whether the constraints family runs and some dataset declares constraints."""
+        return "constraints" in self.families and any(self.constraints(d) for d in self.config["datasets"])
 
     def dp_epsilons(self) -> dict[str, float]:
         """generator -> its configured epsilon (``inf``: trained without DP), for every generator of
@@ -430,7 +435,12 @@ class Plan:
         """The params of one figure (``figure_params.<fig>``, defaults filled)."""
         if fig == "leaky_records":
             return self.leaky_split()
-        return dict((self.config.get("figure_params") or {}).get(fig) or {})
+        out = dict((self.config.get("figure_params") or {}).get(fig) or {})
+        from synthrisk.figures import NEEDS_CONSTRAINTS
+
+        if fig in NEEDS_CONSTRAINTS:  # the declared texts (their kinds label the columns)
+            out["constraints"] = {d: self.constraints(d) for d in self.config["datasets"] if self.constraints(d)}
+        return out
 
     def leaky_inputs(self) -> dict[str, dict]:
         """generator -> files of the ``leaky_records`` split (synthetic table, split parts, dataset

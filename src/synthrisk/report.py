@@ -39,6 +39,7 @@ FIGURE_SECTIONS = {
     "leaky_records": (PRIVACY, "Rare and leaky records"),
     "factorial_effects": (PROMPT_STUDY, "Factorial effects"),
     "dp_curve": (PRIVACY, "Differential privacy"),
+    "constraint_map": (UTILITY, "Constraints"),
 }
 #: tables: name -> (category, subcategory); metrics.parquet (``table``) is not reported (binary, large)
 TABLE_SECTIONS = {
@@ -54,6 +55,7 @@ TABLE_SECTIONS = {
 VIEW_SECTIONS = {
     "privacy_scores": (PRIVACY, "Tables"),
     "prompt_study": (PROMPT_STUDY, "Tables"),
+    "constraint_satisfaction": (UTILITY, "Constraints"),
 }
 SECTIONS = {**FIGURE_SECTIONS, **TABLE_SECTIONS, **VIEW_SECTIONS}
 #: caption files, relative to workflow/rules/ (where report() resolves them)

@@ -70,10 +70,11 @@ rule table_view:
     wildcard_constraints:
         view="|".join(PLAN.table_views) or "none",
     params:
-        ctx={
+        ctx=lambda w: {
             "order": PLAN.generator_order(),
             "kinds": PLAN.generator_kinds(),
             "factorials": PLAN.factorials(),
+            "params": PLAN.figure_params(w.view),
         },
         target=lambda w: PLAN.view_target(w.view),
         code=lambda w: PLAN.view_code(w.view),

@@ -14,18 +14,22 @@ Figures (``results/figures/<name>.png`` and ``.svg``), :data:`FIGURES`:
   entry on worst-case AUC and shape (OLS, dataset and seed as blocks).
 * ``dp_curve``: TSTR AUC and worst-case AUC against the configured epsilon per DP generator, the
   non-private generators as reference lines.
+* ``constraint_map``: constraint satisfaction per generator and declared constraint, one heat map per dataset.
 
 Tables (``results/tables/<name>.csv`` and ``.tex``), :data:`TABLE_VIEWS`:
 
 * ``privacy_scores``: the study's privacy score table (every split pooled), with intervals.
 * ``prompt_study``: the prompt study per condition of each ``factorial:`` entry.
+* ``constraint_satisfaction``: the constraints family per (dataset, constraint, generator), with the
+  real seed rows' baseline.
 
 A figure draws with ``draw(metrics, ctx) -> matplotlib Figure``, a table builds with
 ``build(metrics, ctx) -> (DataFrame, tex text)``; the rules' stage, :mod:`synthrisk.figures.render`,
 loads one by its registry target and saves it byte-stably (:mod:`synthrisk.figures.common`), so a
 figure's fingerprint is its own module's (and the shared ones'), not every figure's. :data:`NEEDS_FACTORIAL`: the names the
 plan requests only when a ``factorial:`` entry is in it; :data:`NEEDS_DP`: only when a generator of
-a DP kind (:data:`synthrisk.generators.DP_KINDS`) runs.
+a DP kind (:data:`synthrisk.generators.DP_KINDS`) runs; :data:`NEEDS_CONSTRAINTS`: only when the
+constraints family runs and some dataset declares constraints.
 """
 from __future__ import annotations
 
@@ -40,11 +44,14 @@ FIGURES = Registry("figure", {
     "leaky_records": "synthrisk.figures.leaky_records:draw",
     "factorial_effects": "synthrisk.figures.factorial_effects:draw",
     "dp_curve": "synthrisk.figures.dp_curve:draw",
+    "constraint_map": "synthrisk.figures.constraints:draw",
 })
 TABLE_VIEWS = Registry("table view", {
     "privacy_scores": "synthrisk.figures.privacy_scores:build",
     "prompt_study": "synthrisk.figures.prompt_study:build",
+    "constraint_satisfaction": "synthrisk.figures.constraints:build",
 })
 NEEDS_FACTORIAL = ("factorial_effects", "prompt_study")
 NEEDS_DP = ("dp_curve",)
+NEEDS_CONSTRAINTS = ("constraint_map", "constraint_satisfaction")
 
