@@ -23,7 +23,7 @@ from conftest import ARRESTS, REPO, run_snakemake, stage_split
 from test_llm_faults import FakeServer, completion
 
 from synthrisk.aggregate import cluster_interval
-from synthrisk.figures import FIGURES, NEEDS_DP, NEEDS_FACTORIAL, TABLE_VIEWS
+from synthrisk.figures import FIGURES, NEEDS_CONSTRAINTS, NEEDS_DP, NEEDS_FACTORIAL, TABLE_VIEWS
 from synthrisk.figures.common import Context
 from synthrisk.io import make_rng, write_parquet
 from synthrisk.metrics.base import LONG_COLUMNS
@@ -368,7 +368,8 @@ def test_the_plan_asks_for_the_factorial_views_only_with_a_factorial_entry():
     base = {"datasets": {"arrests": ARRESTS, "arrests_b": {**ARRESTS}}, "splits": {"sizes": [32, 64], "seeds": [0, 1]},
             "generators": {"copy": {"kind": "copy"}, "smote": {"kind": "smote"}}}
     plain = Plan.from_config(validated(base), check_available=False)
-    assert plain.figures == [f for f in FIGURES if f not in (*NEEDS_FACTORIAL, *NEEDS_DP)]  # no DP kind either
+    # no DP kind either, and no dataset declares constraints
+    assert plain.figures == [f for f in FIGURES if f not in (*NEEDS_FACTORIAL, *NEEDS_DP, *NEEDS_CONSTRAINTS)]
     assert plain.table_views == ["privacy_scores"] and plain.factorials() == {}
     files = plain.all_files()
     assert "results/figures/frontier.png" in files and "results/figures/frontier.svg" in files
@@ -384,7 +385,8 @@ def test_the_plan_asks_for_the_factorial_views_only_with_a_factorial_entry():
                                    "smote": {"kind": "smote", "params": {"k_neighbors": 5},
                                              "factorial": {"k_neighbors": [3, 5]}}}}
     plan = Plan.from_config(validated(fact), check_available=False)
-    assert plan.figures == [f for f in FIGURES if f not in NEEDS_DP] and plan.table_views == list(TABLE_VIEWS)
+    assert plan.figures == [f for f in FIGURES if f not in (*NEEDS_DP, *NEEDS_CONSTRAINTS)]
+    assert plan.table_views == [v for v in TABLE_VIEWS if v not in NEEDS_CONSTRAINTS]
     spec = plan.factorials()["smote"]
     assert spec["baseline"] == {"k_neighbors": 5}  # the entry's own params
     assert list(spec["cells"]) == ["smote~kneighbors3", "smote~kneighbors5"] == plan.generator_order()[1:]
