@@ -50,7 +50,7 @@ def planted(gens=None, ns=(32, 64), datasets=("d1", "d2"), seeds=(0, 1), privacy
 
     def add(g, d, n, s, fam, met, v, **kw):
         out.append({"generator": g, "dataset": d, "n": n, "seed": s, "family": fam, "metric": met, "value": v,
-                    "ci_low": np.nan, "ci_high": np.nan, "against": kw.get("against"), "column": None,
+                    "ci_low": np.nan, "ci_high": np.nan, "against": kw.get("against"), "column": kw.get("column"),
                     "model": kw.get("model"), "attack": kw.get("attack"), "reason": kw.get("reason")})
 
     for g in gens or [*BASE_AUC, *CELLS]:
@@ -72,6 +72,13 @@ def planted(gens=None, ns=(32, 64), datasets=("d1", "d2"), seeds=(0, 1), privacy
                     add(g, d, n, s, "utility", "tstr_auc", 0.75 + rng.normal(0, 0.02), model="mean")
                     add(g, d, n, s, "diversity", "beta_recall_naive", 0.4 + rng.normal(0, 0.02), against="members")
                     add(g, d, n, s, "diversity", "dcr_share", 0.6 + rng.normal(0, 0.02), against="members")
+                    for who in (None, "members"):  # the constraints family: one row and one statistical constraint
+                        add(g, d, n, s, "constraints", "row_satisfaction", 0.97 + rng.uniform(0, 0.03), column="r1",
+                            against=who)
+                        ok = float(rng.uniform() < 0.7)
+                        add(g, d, n, s, "constraints", "constraint_value", 0.1 + 0.1 * (1 - ok), column="s1", against=who)
+                        add(g, d, n, s, "constraints", "constraint_target", 0.15, column="s1", against=who)
+                        add(g, d, n, s, "constraints", "constraint_satisfied", ok, column="s1", against=who)
     df = pd.DataFrame(out, columns=LONG_COLUMNS)
     return df.astype({"n": np.int64, "seed": np.int64})
 
