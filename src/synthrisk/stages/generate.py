@@ -32,8 +32,8 @@ def generate(name: str, entry: dict, plugin: str, members: str, schema_json: str
     params = dict(entry.get("params") or {})
     if server_file:
         params["server_file"] = server_file
-    df, side = run_generator(name, cls, params, read_parquet(members), schema, rows, int(seed), ctx,
-                             constraints_mode=entry.get("constraints_mode"), max_draws=entry.get("max_draws"))
+    mode = {k: entry[k] for k in ("constraints_mode", "max_draws") if entry.get(k) not in (None, "ignore")}
+    df, side = run_generator(name, cls, params, read_parquet(members), schema, rows, int(seed), ctx, **mode)
     write_parquet(df, out_table)
     write_json(side, out_json)
     log.info("%s on %s n=%s seed=%s: %d rows, fit %.1fs, sample %.1fs", name, schema.name, n, seed, len(df),
