@@ -113,7 +113,7 @@ def test_schema_defaults_fill_the_rest():
     cfg = validated(MINIMAL)
     # families and figures default to every registered one (the registries are the only list)
     assert "families" not in cfg["metrics"] and "figures" not in cfg
-    assert Plan.from_config(cfg).families == ["fidelity", "utility", "privacy", "diversity", "risk"]
+    assert Plan.from_config(cfg).families == ["fidelity", "utility", "privacy", "diversity", "risk", "constraints"]
     assert cfg["data"]["pool_size"] == 5000
     assert cfg["splits"]["reference_size"] == 1000 and cfg["splits"]["test_fraction"] == 0.2
 

@@ -23,7 +23,7 @@ from conftest import ARRESTS, REPO, run_snakemake, stage_split
 from test_llm_faults import FakeServer, completion
 
 from synthrisk.aggregate import cluster_interval
-from synthrisk.figures import FIGURES, NEEDS_DP, NEEDS_FACTORIAL, NEEDS_ICL, NEEDS_ZERO_SHOT, TABLE_VIEWS
+from synthrisk.figures import FIGURES, NEEDS_CONSTRAINTS, NEEDS_DP, NEEDS_FACTORIAL, NEEDS_ICL, TABLE_VIEWS
 from synthrisk.figures.common import Context
 from synthrisk.io import make_rng, write_parquet
 from synthrisk.metrics.base import LONG_COLUMNS
@@ -53,7 +53,7 @@ def planted(gens=None, ns=(32, 64), datasets=("d1", "d2"), seeds=(0, 1), privacy
 
     def add(g, d, n, s, fam, met, v, **kw):
         out.append({"generator": g, "dataset": d, "n": n, "seed": s, "family": fam, "metric": met, "value": v,
-                    "ci_low": np.nan, "ci_high": np.nan, "against": kw.get("against"), "column": None,
+                    "ci_low": np.nan, "ci_high": np.nan, "against": kw.get("against"), "column": kw.get("column"),
                     "model": kw.get("model"), "attack": kw.get("attack"), "reason": kw.get("reason")})
 
     for g in gens or [*BASE_AUC, *CELLS]:
@@ -75,6 +75,13 @@ def planted(gens=None, ns=(32, 64), datasets=("d1", "d2"), seeds=(0, 1), privacy
                     add(g, d, n, s, "utility", "tstr_auc", 0.75 + rng.normal(0, 0.02), model="mean")
                     add(g, d, n, s, "diversity", "beta_recall_naive", 0.4 + rng.normal(0, 0.02), against="members")
                     add(g, d, n, s, "diversity", "dcr_share", 0.6 + rng.normal(0, 0.02), against="members")
+                    for who in (None, "members"):  # the constraints family: one row and one statistical constraint
+                        add(g, d, n, s, "constraints", "row_satisfaction", 0.97 + rng.uniform(0, 0.03), column="r1",
+                            against=who)
+                        ok = float(rng.uniform() < 0.7)
+                        add(g, d, n, s, "constraints", "constraint_value", 0.1 + 0.1 * (1 - ok), column="s1", against=who)
+                        add(g, d, n, s, "constraints", "constraint_target", 0.15, column="s1", against=who)
+                        add(g, d, n, s, "constraints", "constraint_satisfied", ok, column="s1", against=who)
     df = pd.DataFrame(out, columns=LONG_COLUMNS)
     return df.astype({"n": np.int64, "seed": np.int64})
 
@@ -371,7 +378,8 @@ def test_the_plan_asks_for_the_factorial_views_only_with_a_factorial_entry():
     base = {"datasets": {"arrests": ARRESTS, "arrests_b": {**ARRESTS}}, "splits": {"sizes": [32, 64], "seeds": [0, 1]},
             "generators": {"copy": {"kind": "copy"}, "smote": {"kind": "smote"}}}
     plain = Plan.from_config(validated(base), check_available=False)
-    assert plain.figures == [f for f in FIGURES if f not in (*NEEDS_FACTORIAL, *NEEDS_DP, *NEEDS_ICL)]  # no DP/LLM kind
+    # no DP/LLM kind, and no dataset declares constraints
+    assert plain.figures == [f for f in FIGURES if f not in (*NEEDS_FACTORIAL, *NEEDS_DP, *NEEDS_ICL, *NEEDS_CONSTRAINTS)]
     assert plain.table_views == ["privacy_scores"] and plain.factorials() == {}
     files = plain.all_files()
     assert "results/figures/frontier.png" in files and "results/figures/frontier.svg" in files
@@ -388,7 +396,7 @@ def test_the_plan_asks_for_the_factorial_views_only_with_a_factorial_entry():
                                              "factorial": {"k_neighbors": [3, 5]}}}}
     plan = Plan.from_config(validated(fact), check_available=False)
     # a factorial of a non-LLM kind: its effects figure, but no prompt-study table (not a prompt study)
-    assert plan.figures == [f for f in FIGURES if f not in (*NEEDS_DP, *NEEDS_ICL)]
+    assert plan.figures == [f for f in FIGURES if f not in (*NEEDS_DP, *NEEDS_ICL, *NEEDS_CONSTRAINTS)]
     assert plan.table_views == ["privacy_scores"]
     assert plan.factorials(("llm_icl",)) == {} and plan.factorials()["smote"]["kind"] == "smote"
     assert plan.view_factorials("prompt_study") == {} and list(plan.view_factorials("factorial_effects")) == ["smote"]

@@ -49,8 +49,8 @@ log = logging.getLogger(__name__)
 MISSING_LEVEL = "missing"
 DEFAULTS = {"pool_size": 5000, "pool_seed": 42, "max_levels": 50}
 #: every key a dataset entry may have (a misspelt key is an error, not silently ignored)
-KNOWN_KEYS = {"source", "package", "item", "path", "id", "cache_dir", "target", "bin_target", "categorical",
-              "numerical", "drop", "encoding", "na_values", *DEFAULTS}
+KNOWN_KEYS = {"constraints", "source", "package", "item", "path", "id", "cache_dir", "target", "bin_target",
+              "categorical", "numerical", "drop", "encoding", "na_values", *DEFAULTS}
 
 
 class DatasetError(ValueError):

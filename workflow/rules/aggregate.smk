@@ -76,6 +76,7 @@ rule table_view:
             "kinds": PLAN.generator_kinds(),
             "factorials": PLAN.view_factorials(w.view),
             "extra": {"zero_shot": PLAN.zero_shot()},
+            "params": PLAN.figure_params(w.view),
         },
         target=lambda w: PLAN.view_target(w.view),
         code=lambda w: PLAN.view_code(w.view),

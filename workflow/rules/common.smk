@@ -26,7 +26,7 @@ FAMILIES_RUN = PLAN.families
 
 
 def generator_entry(wildcards):
-    return PLAN.entry(wildcards.generator)
+    return PLAN.entry(wildcards.generator, wildcards.dataset)
 
 
 def generator_plugin(wildcards):

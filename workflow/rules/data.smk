@@ -8,7 +8,8 @@ rule prepare_dataset:
         table=paths.DATA,
         sidecar=paths.DATA_SIDECAR,
     params:
-        spec=lambda w: config["datasets"][w.dataset],
+        # constraints are not the data stage's business (the plan checks them; generate/evaluate get them)
+        spec=lambda w: {k: v for k, v in config["datasets"][w.dataset].items() if k != "constraints"},
         defaults=config["data"],
         code=PLAN.stage_code("prepare_dataset"),
     log:

@@ -14,7 +14,7 @@ rule evaluate:
         # the sidecars are outputs too: a failed job removes them with the tables (no orphans)
         **{f"{f}_sidecar": paths.sidecar(paths.fill(paths.METRIC, family=f)) for f in FAMILIES_RUN},
     params:
-        families={f: PLAN.family_params(f) for f in FAMILIES_RUN},
+        families=lambda w: {f: PLAN.family_params(f, w.dataset) for f in FAMILIES_RUN},
         plugins=PLAN.family_plugins(),
         code=PLAN.families_code(),
     log:

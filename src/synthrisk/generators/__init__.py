@@ -21,6 +21,7 @@ GENERATORS = Registry(
         "mst": "synthrisk.generators.dp_marginal:MSTGenerator",
         "aim": "synthrisk.generators.dp_marginal:AIMGenerator",
         "dp_llm": "synthrisk.generators.dp_llm:DPLLMGenerator",
+        "progsyn": "synthrisk.generators.progsyn:ProgSynGenerator",
     },
 )
 #: kinds with a differential-privacy guarantee (an ``epsilon`` param): the plan draws ``dp_curve`` when one runs

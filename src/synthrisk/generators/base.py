@@ -27,6 +27,9 @@ class FitContext:
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
     workdir: str | None = None
     log: object = None  # a logging.Logger or None
+    #: the dataset's declared constraints (name -> text, :mod:`synthrisk.constraints`), given only to
+    #: generators that use them (progsyn, llm_icl with constraints_in_prompt, constraints_mode reject)
+    constraints: dict[str, str] = field(default_factory=dict)
 
 
 class Generator:
@@ -97,20 +100,31 @@ def run_generator(
     k: int,
     seed: int,
     ctx: FitContext,
+    constraints_mode: str | None = None,
+    max_draws: int | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Fit generator class ``cls`` on ``members`` and sample ``k`` rows; return (table, sidecar dict).
 
     The fit and sample streams are derived from (seed, generator name, dataset, n), so a
-    generator's output depends on nothing else.
+    generator's output depends on nothing else. ``constraints_mode="reject"`` wraps the sampler in
+    :class:`synthrisk.generators.reject.RejectSampler` (the row constraints of ``ctx.constraints``,
+    at most ``max_draws`` times ``k`` rows drawn).
     """
     gen = cls(**(params or {}))
     kind = cls.kind
+    sampler = gen
+    if constraints_mode == "reject":
+        from synthrisk.generators.reject import DEFAULT_MAX_DRAWS, RejectSampler
+
+        sampler = RejectSampler(gen, schema, ctx.constraints, max_draws or DEFAULT_MAX_DRAWS, name=name)
+    elif constraints_mode not in (None, "ignore"):
+        raise ValueError(f"generators.{name}.constraints_mode: unknown mode {constraints_mode!r}; known: ignore, reject")
     fit_rng = make_rng(seed, "fit", name, ctx.dataset, ctx.n)
     sample_rng = make_rng(seed, "sample", name, ctx.dataset, ctx.n)
     t0 = time.perf_counter()
     gen.fit(schema.conform(members, who=f"{ctx.dataset} members"), schema, fit_rng, ctx)
     t1 = time.perf_counter()
-    raw = gen.sample(int(k), sample_rng)
+    raw = sampler.sample(int(k), sample_rng)
     t2 = time.perf_counter()
     out = schema.conform(raw, who=f"generator {name!r} ({kind}) output")
     if len(out) != k:
@@ -127,7 +141,7 @@ def run_generator(
         "fit_seconds": round(t1 - t0, 3),
         "sample_seconds": round(t2 - t1, 3),
         "deterministic": gen.deterministic,
-        "info": gen.info(),
+        "info": {**gen.info(), **({"reject": sampler.stats} if sampler is not gen else {})},
         "versions": versions(),
     }
     return out, sidecar

@@ -108,6 +108,8 @@ PARAMS = {
     "server_wait": Param(1800.0, "seconds to wait for the server to answer"),
     "seed_rows": Param("examples", "examples: seed rows in every prompt; none: the contamination control, no "
                        "example row (schema and optional statistics only)", choices=("examples", "none")),
+    "constraints_in_prompt": Param(False, "state the dataset's row constraints (datasets.<name>.constraints) in "
+                                   "the prompt (a factor the factorial can vary)", bool),
 }
 DEFAULTS = {k: p.default for k, p in PARAMS.items()}
 
@@ -145,6 +147,10 @@ class LLMICLGenerator(Generator):
         if p["constrained"] == "json_schema" and p["prompt_style"] != "chat":
             raise ParamError(f"{where}.constrained: json_schema needs prompt_style: chat")
         return p
+
+    @classmethod
+    def uses_constraints(cls, params: dict) -> bool:
+        return bool(params.get("constraints_in_prompt", False))
 
     def __init__(self, **params):
         p = self.checked(params)
@@ -213,6 +219,11 @@ class LLMICLGenerator(Generator):
         self.dataset = ctx.dataset or schema.name
         # the column order the prompt shows; the parser reads headerless rows in it
         self.order = prompt_columns(schema, self.p["prompt"]) if self.p["prompt_style"] == "chat" else schema.names
+        self.rules = []
+        if self.p["constraints_in_prompt"]:
+            from synthrisk import constraints as C
+
+            self.rules = [C.describe(c) for c in C.row_constraints(C.parse_all(ctx.constraints, schema.name, schema))]
         self._connect()
 
     # --------------------------------------------------------------------- requests
@@ -231,7 +242,7 @@ class LLMICLGenerator(Generator):
         if p["top_p"] is not None:
             body["top_p"] = float(p["top_p"])
         if p["prompt_style"] == "completion":
-            body["prompt"] = zero_shot.completion_prompt(s) if zero else completion_prompt(s, chunk)
+            body["prompt"] = zero_shot.completion_prompt(s) if zero else completion_prompt(s, chunk, rules=self.rules)
             if p["constrained"] == "grammar":
                 body.update(G.grammar_body(G.gbnf(s, n_rows, "csv"), self.backend))
             else:
@@ -243,7 +254,7 @@ class LLMICLGenerator(Generator):
         else:
             body["messages"] = chat_messages(s, self.dataset, chunk, n_rows, prompt=p["prompt"],
                                              summary_stats=bool(p["summary_stats"]), no_copy=self.no_copy,
-                                             members=self.data)
+                                             members=self.data, rules=self.rules)
         if p["constrained"] == "grammar":
             body.update(G.grammar_body(G.gbnf(s, n_rows, "json", order=self.order), self.backend))
         elif p["constrained"] == "json_schema":

@@ -143,6 +143,7 @@ def chat_messages(
     summary_stats: bool = False,
     no_copy: bool | None = None,
     members: pd.DataFrame | None = None,
+    rules: list[str] | None = None,
 ) -> list[dict]:
     """The chat messages of one prompt carrying ``chunk`` and asking for ``n_rows`` rows.
 
@@ -170,12 +171,26 @@ def chat_messages(
         "n_rows": int(n_rows),
         "no_copy": NO_COPY if no_copy else "",
     }
-    return [{"role": role, "content": Template(text).substitute(fields)} for role, text in load_template(TEMPLATES[prompt])]
+    msgs = [{"role": role, "content": Template(text).substitute(fields)} for role, text in load_template(TEMPLATES[prompt])]
+    if rules:  # the constraints factor: appended to the last message, so the templates stay as they are
+        msgs[-1]["content"] = msgs[-1]["content"].rstrip("\n") + "\n\n" + rules_text(rules) + "\n"
+    return msgs
 
 
-def completion_prompt(schema: TableSchema, chunk: pd.DataFrame) -> str:
-    """Header + seed rows as CSV, newline-terminated: the model continues with new rows."""
-    return to_csv(chunk, schema)
+RULES_HEAD = "Every generated row must satisfy each of these rules:"
+
+
+def rules_text(rules: list[str]) -> str:
+    """The row constraints as the prompt states them (``constraints_in_prompt: true``): one line
+    each, in the constraint language's own words (``if A then B``, ``and``/``or``, ``in [...]``)."""
+    return RULES_HEAD + "\n" + "\n".join(f"- {r}" for r in rules)
+
+
+def completion_prompt(schema: TableSchema, chunk: pd.DataFrame, rules: list[str] | None = None) -> str:
+    """Header + seed rows as CSV, newline-terminated: the model continues with new rows. ``rules``
+    (the constraints factor): stated first, as ``#`` comment lines before the header."""
+    head = "".join(f"# {line}\n" for line in rules_text(rules).splitlines()) if rules else ""
+    return head + to_csv(chunk, schema)
 
 
 def make_chunks(df: pd.DataFrame, batch_size: int | str, rng: np.random.Generator) -> list[pd.DataFrame]:

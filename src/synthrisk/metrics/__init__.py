@@ -19,6 +19,7 @@ FAMILIES = Registry(
         "privacy": "synthrisk.metrics.privacy:evaluate",
         "diversity": "synthrisk.metrics.diversity:evaluate",
         "risk": "synthrisk.metrics.risk:evaluate",
+        "constraints": "synthrisk.metrics.constraints:evaluate",
     },
 )
 

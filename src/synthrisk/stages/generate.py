@@ -27,11 +27,13 @@ def generate(name: str, entry: dict, plugin: str, members: str, schema_json: str
         raise ValueError(f"generator {name!r} ({cls.kind}) needs the split's holdout rows; none were given")
     schema = TableSchema.load(schema_json)
     ctx = FitContext(dataset=schema.name, n=int(n), seed=int(seed),
-                     extra={"holdout": read_parquet(holdout)} if cls.USES_HOLDOUT else {}, workdir=workdir, log=log)
+                     extra={"holdout": read_parquet(holdout)} if cls.USES_HOLDOUT else {}, workdir=workdir, log=log,
+                     constraints=dict(entry.get("constraints") or {}))
     params = dict(entry.get("params") or {})
     if server_file:
         params["server_file"] = server_file
-    df, side = run_generator(name, cls, params, read_parquet(members), schema, rows, int(seed), ctx)
+    mode = {k: entry[k] for k in ("constraints_mode", "max_draws") if entry.get(k) not in (None, "ignore")}
+    df, side = run_generator(name, cls, params, read_parquet(members), schema, rows, int(seed), ctx, **mode)
     write_parquet(df, out_table)
     write_json(side, out_json)
     log.info("%s on %s n=%s seed=%s: %d rows, fit %.1fs, sample %.1fs", name, schema.name, n, seed, len(df),
