@@ -132,3 +132,10 @@ def test_prompt_exposure_per_record(gemma, tmp_path):
     assert pooled.drop(columns=["generator", "split"]).equals(rec)
     assert prompt_exposure.draw(pd.DataFrame(), Context(extra={"exposure": {"icl": [files]}})) is not None
     assert prompt_exposure.draw(pd.DataFrame(), Context()) is not None  # nothing to draw: a note
+    # the table view: the same per-record rows, and per exposure count a LaTeX summary
+    table, tex = prompt_exposure.build(pd.DataFrame(), Context(extra={"exposure": {"icl": [files]}}))
+    assert len(table) == 12 and table.drop(columns=["generator", "split"]).equals(rec[table.columns[2:]])
+    assert table.exposures.sum() == rec.exposures.sum() and r"\begin{tabular}" in tex
+    assert tex.count(r"\\") == 1 + rec.exposures.nunique()  # header + one row per exposure count
+    empty, tex0 = prompt_exposure.build(pd.DataFrame(), Context())
+    assert empty.empty and "no in-context" in tex0

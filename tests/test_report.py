@@ -40,7 +40,7 @@ SMOKE = yaml.safe_load(SMOKE_FILE.read_text())
 #: the study's figure and table set (issue 14): each must have a category and a caption
 PLANNED_FIGURES = ("frontier", "auc_by_n", "tpr_by_n", "rare_leakage", "fidelity_utility_by_n", "leaky_records",
                    "factorial_effects", "dp_curve", "prompt_exposure", "constraint_map")
-PLANNED_VIEWS = ("privacy_scores", "prompt_study", "contamination", "constraint_satisfaction")
+PLANNED_VIEWS = ("privacy_scores", "prompt_study", "contamination", "exposure_records", "constraint_satisfaction")
 PLANNED_TABLES = ("summary", "headline", "eps", "runs", "dp_audit")
 
 

@@ -513,8 +513,9 @@ class Plan:
         return out
 
     def figure_inputs(self, fig: str) -> list[str]:
-        """Input files of one figure beyond the metric table (``leaky_records``: its split's)."""
-        if fig == "prompt_exposure":
+        """Input files of one figure or table view beyond the metric table (``leaky_records``: its
+        split's; ``prompt_exposure``, ``exposure_records``: every in-context run's)."""
+        if fig in ("prompt_exposure", "exposure_records"):
             return sorted({f for es in self.exposure_inputs().values() for e in es
                            for f in (e["synthetic"], e["synthetic_sidecar"], e["sidecar"], *e["parts"].values())})
         if fig != "leaky_records":

@@ -57,6 +57,7 @@ VIEW_SECTIONS = {
     "privacy_scores": (PRIVACY, "Tables"),
     "prompt_study": (PROMPT_STUDY, "Tables"),
     "contamination": (PRIVACY, "Tables"),
+    "exposure_records": (PRIVACY, "Rare and leaky records"),
     "constraint_satisfaction": (UTILITY, "Constraints"),
 }
 SECTIONS = {**FIGURE_SECTIONS, **TABLE_SECTIONS, **VIEW_SECTIONS}

@@ -65,6 +65,7 @@ rule table_view:
         "../../envs/core.yaml"
     input:
         table=paths.TABLES["table"],
+        extra=lambda w: PLAN.figure_inputs(w.view),  # exposure_records: the in-context runs' files
     output:
         csv=report_view(paths.TABLE_VIEW["csv"]),
         tex=paths.TABLE_VIEW["tex"],
@@ -75,7 +76,8 @@ rule table_view:
             "order": PLAN.generator_order(),
             "kinds": PLAN.generator_kinds(),
             "factorials": PLAN.view_factorials(w.view),
-            "extra": {"zero_shot": PLAN.zero_shot()},
+            "extra": {"zero_shot": PLAN.zero_shot(),
+                      **({"exposure": PLAN.exposure_inputs()} if w.view == "exposure_records" else {})},
             "params": PLAN.figure_params(w.view),
         },
         target=lambda w: PLAN.view_target(w.view),

@@ -22,6 +22,8 @@ Tables (``results/tables/<name>.csv`` and ``.tex``), :data:`TABLE_VIEWS`:
 
 * ``privacy_scores``: the study's privacy score table (every split pooled), with intervals.
 * ``prompt_study``: the prompt study per condition of each ``factorial:`` entry.
+* ``exposure_records``: the per-record rows behind ``prompt_exposure`` (CSV), summarised per
+  exposure count (LaTeX).
 * ``contamination``: the LLM zero-shot control (``seed_rows: none``) against the ICL runs.
 * ``constraint_satisfaction``: the constraints family per (dataset, constraint, generator), with the
   real seed rows' baseline.
@@ -54,6 +56,7 @@ TABLE_VIEWS = Registry("table view", {
     "privacy_scores": "synthrisk.figures.privacy_scores:build",
     "prompt_study": "synthrisk.figures.prompt_study:build",
     "contamination": "synthrisk.figures.contamination:build",
+    "exposure_records": "synthrisk.figures.prompt_exposure:build",
     "constraint_satisfaction": "synthrisk.figures.constraints:build",
 })
 #: view -> the generator kinds whose ``factorial:`` entries it needs (None: any kind). The prompt
@@ -63,7 +66,7 @@ NEEDS_FACTORIAL = {"factorial_effects": None, "prompt_study": ("llm_icl",)}
 #: only where a zero-shot llm_icl entry (``seed_rows: none``) runs
 NEEDS_ZERO_SHOT = ("contamination",)
 #: only where an in-context llm_icl entry (``seed_rows: examples``) runs
-NEEDS_ICL = ("prompt_exposure",)
+NEEDS_ICL = ("prompt_exposure", "exposure_records")
 NEEDS_DP = ("dp_curve",)
 NEEDS_CONSTRAINTS = ("constraint_map", "constraint_satisfaction")
 

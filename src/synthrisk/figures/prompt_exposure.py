@@ -5,7 +5,8 @@ splits: the generation sidecar's ``info.exposure`` (which member rows each promp
 order) against each member's exact copies in the synthetic table and its ``dcr`` membership
 score (:func:`per_record`), pooled into one figure (:func:`draw_records`). Inputs:
 ``ctx.extra["exposure"]``, generator -> list of that generator's split files (synthetic table,
-its sidecar, split parts, dataset sidecar).
+its sidecar, split parts, dataset sidecar). The table view ``exposure_records`` (:func:`build`)
+writes the same per-record rows as a CSV, and per exposure count a summary as LaTeX.
 """
 from __future__ import annotations
 
@@ -79,3 +80,27 @@ def draw(metrics: pd.DataFrame, ctx: c.Context):
         c.note(ax, "no in-context llm_icl run with a recorded prompt exposure")
         return fig
     return draw_records(rec)
+
+
+def build(metrics: pd.DataFrame, ctx: c.Context):
+    """``exposure_records``: the per-record table of every in-context run (CSV: one row per member
+    record and split, with ``generator``, ``split``, ``member``, ``exposures``, ``first_position``,
+    ``mean_position``, ``exact_copies``, ``dcr_score``) and, as LaTeX, per generator and exposure
+    count the number of records, their mean exact copies and mean membership score."""
+    rec = records((ctx.extra or {}).get("exposure") or {})
+    cols = ["generator", "split", "member", "exposures", "first_position", "mean_position", "exact_copies", "dcr_score"]
+    if rec.empty:
+        return pd.DataFrame(columns=cols), c.to_tabular(
+            pd.DataFrame(columns=["generator"]), {"generator": "generator"},
+            "Prompt exposure: no in-context llm_icl run with a recorded prompt exposure.")
+    rec = rec[cols]
+    summary = (rec.groupby(["generator", "exposures"], sort=True)
+               .agg(records=("member", "size"), exact_copies=("exact_copies", "mean"), dcr_score=("dcr_score", "mean"))
+               .reset_index())
+    summary["exposures"] = summary["exposures"].astype(str)
+    summary["records"] = summary["records"].astype(str)
+    columns = {"generator": "generator", "exposures": "prompts carrying it", "records": "records",
+               "exact_copies": "mean exact copies", "dcr_score": "mean dcr score"}
+    note = ("Prompt exposure: member records of the in-context LLM runs, by the number of prompts that carried "
+            "them (all splits pooled); per-record rows in the CSV.")
+    return rec.reset_index(drop=True), c.to_tabular(summary, columns, note)
