@@ -36,8 +36,8 @@ BASE_AUC = {"copy": 0.95, "holdout": 0.52, "ctgan": 0.6}
 EFFECT = 0.1  # planted: worst-case AUC +0.1 at temperature 1.0; summary_stats does nothing
 # leaky_records and prompt_exposure need real split files (own tests: here, test_llm_contamination.py)
 DRAWN = [f for f in FIGURES if f not in ("leaky_records", "prompt_exposure")]
-#: contamination needs a zero-shot run's match rows (own test: test_llm_contamination.py)
-VIEWS = [v for v in TABLE_VIEWS if v != "contamination"]
+#: contamination needs a zero-shot run's match rows, exposure_records an in-context run's files (own tests: test_llm_contamination.py)
+VIEWS = [v for v in TABLE_VIEWS if v not in ("contamination", "exposure_records")]
 
 
 def context(factorials=FACTORIALS, **kw) -> dict:
