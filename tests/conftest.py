@@ -135,6 +135,21 @@ def run_snakemake(workdir: Path, *args: str, config: dict | None = None, configf
     return proc
 
 
+@pytest.fixture(scope="module")
+def gemma(tmp_path_factory):
+    """The real local LLM server (llama-cpp-python, Gemma 3 270M, 1 thread) for one test module:
+    (its directory, the server info). On teardown the server file is gone and the process ended.
+    Modules that use it skip themselves where llama_cpp is not importable."""
+    from synthrisk.llm import server
+
+    d = tmp_path_factory.mktemp("llm")
+    spec = {"kind": "llama_cpp", "threads": 1, "n_ctx": 2048, "model_dir": str(d / "models")}
+    with server.running(spec, d / "srv.json", d / "srv.log") as info:
+        yield d, info
+    assert not (d / "srv.json").exists()
+    assert not server._alive(info["pid"]), "server still running after stop"
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory):
     """The smoke config run end to end once per session (per pytest-xdist worker that runs a

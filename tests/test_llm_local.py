@@ -22,16 +22,6 @@ from synthrisk.llm import server
 pytestmark = pytest.mark.llm
 
 
-@pytest.fixture(scope="module")
-def gemma(tmp_path_factory):
-    d = tmp_path_factory.mktemp("llm")
-    spec = {"kind": "llama_cpp", "threads": 1, "n_ctx": 2048, "model_dir": str(d / "models")}
-    with server.running(spec, d / "srv.json", d / "srv.log") as info:
-        yield d, info
-    assert not (d / "srv.json").exists()
-    assert not server._alive(info["pid"]), "server still running after stop"
-
-
 def test_server_file_and_health(gemma):
     d, info = gemma
     on_disk = json.loads((d / "srv.json").read_text())
