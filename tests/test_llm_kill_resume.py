@@ -79,7 +79,7 @@ def test_kill_mid_run_leaves_no_server_and_resume_redoes_only_unfinished(tmp_pat
            str(tmp_path / "cfg.yaml"), "--cores", "2"]
     log = open(tmp_path / "first.log", "w")
     first = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    copy_out = tmp_path / "results/metrics/fidelity/copy/arrests/n32/s0.parquet"
+    copy_out = tmp_path / "results/metrics/copy/arrests/n32/s0.parquet"
     t0 = time.monotonic()
     try:  # wait until some LLM answers are cached and a job has finished, with LLM work still left
         while not (len(cache_files(tmp_path)) >= 2 and copy_out.exists()):

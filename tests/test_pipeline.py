@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -42,14 +43,17 @@ def test_outputs_exist(run_dir):
             assert (r / "splits" / ds / "n32" / "s0" / f"{part}.parquet").exists()
         for g in GENERATORS:
             assert (r / "synthetic" / g / ds / "n32" / "s0.parquet").exists()
+            path = r / "metrics" / g / ds / "n32" / "s0.parquet"  # every family's rows, one file
+            df = pd.read_parquet(path)
+            assert list(df.columns) == LONG_COLUMNS, path
+            assert list(dict.fromkeys(df["family"])) == FAMILIES, path  # in the run's family order
+            assert set(df["generator"]) == {g} and set(df["dataset"]) == {ds}
+            assert set(df["n"]) == {32} and set(df["seed"]) == {0}
+            side = json.loads(Path(f"{path}.json").read_text())
+            assert sorted(side["families"]) == sorted(FAMILIES) and side["rows"] == len(df)
             for f in FAMILIES:
-                path = r / "metrics" / f / g / ds / "n32" / "s0.parquet"
-                df = pd.read_parquet(path)
-                assert list(df.columns) == LONG_COLUMNS, path
-                assert len(df) and set(df["family"]) == {f}
-                assert set(df["generator"]) == {g} and set(df["dataset"]) == {ds}
-                assert set(df["n"]) == {32} and set(df["seed"]) == {0}
-        assert (r / "metrics" / "reference" / ds / "n32" / "s0.parquet").exists()
+                assert side["families"][f]["rows"] == int((df["family"] == f).sum()) > 0, (path, f)
+        assert (r / "reference" / ds / "n32" / "s0.parquet").exists()
 
 
 def test_split_sizes_on_disk(run_dir):

@@ -18,8 +18,11 @@ SPLIT_DIR = f"{RESULTS}/splits/{{dataset}}/n{{n}}/s{{seed}}"
 SPLIT_PART = f"{SPLIT_DIR}/{{part}}.parquet"
 SPLIT_SIDECAR = f"{SPLIT_DIR}/split.json"
 SYNTHETIC = f"{RESULTS}/synthetic/{{generator}}/{{dataset}}/n{{n}}/s{{seed}}.parquet"
-METRIC = f"{RESULTS}/metrics/{{family}}/{{generator}}/{{dataset}}/n{{n}}/s{{seed}}.parquet"
-REFERENCE = f"{RESULTS}/metrics/reference/{{dataset}}/n{{n}}/s{{seed}}.parquet"
+#: every metric family's long rows for one synthetic table, in one file (column ``family``): one
+#: output (and one sidecar) per evaluate job, not one per family, keeps a study-size DAG small
+METRIC = f"{RESULTS}/metrics/{{generator}}/{{dataset}}/n{{n}}/s{{seed}}.parquet"
+#: the real-data utility reference of one split (outside metrics/: a generator may be called anything)
+REFERENCE = f"{RESULTS}/reference/{{dataset}}/n{{n}}/s{{seed}}.parquet"
 TABLES = {"table": f"{RESULTS}/tables/metrics.parquet", "summary": f"{RESULTS}/tables/summary.csv",
           "headline": f"{RESULTS}/tables/headline.csv", "eps": f"{RESULTS}/tables/eps_lower.csv",
           "runs": f"{RESULTS}/tables/runs.csv", "runs_jobs": f"{RESULTS}/tables/runs_jobs.csv",

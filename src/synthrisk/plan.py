@@ -612,10 +612,7 @@ class Plan:
 
     def metric_files(self, generators=None) -> list[str]:
         gens = self.selected if generators is None else generators
-        files = [
-            paths.METRIC.format(family=f, generator=g, dataset=d, n=n, seed=s)
-            for g in gens for d, n, s in self.grid(g) for f in self.families
-        ]
+        files = [paths.METRIC.format(generator=g, dataset=d, n=n, seed=s) for g in gens for d, n, s in self.grid(g)]
         if "utility" in self.families:
             splits = sorted({(d, n, s) for g in gens for d, n, s in self.grid(g)})
             files += [paths.REFERENCE.format(dataset=d, n=n, seed=s) for d, n, s in splits]

@@ -1,5 +1,6 @@
 # Evaluation: each synthetic table is scored by every metric family in one job (one process
-# start, one read of the split), writing one long table per family (paths.METRIC).
+# start, one read of the split), writing one long table of every family's rows (paths.METRIC)
+# and one sidecar with each family's params, row count and seconds.
 
 
 rule evaluate:
@@ -10,9 +11,9 @@ rule evaluate:
         sidecar=paths.DATA_SIDECAR,
         **paths.split_parts(),
     output:
-        **{f: paths.fill(paths.METRIC, family=f) for f in FAMILIES_RUN},
-        # the sidecars are outputs too: a failed job removes them with the tables (no orphans)
-        **{f"{f}_sidecar": paths.sidecar(paths.fill(paths.METRIC, family=f)) for f in FAMILIES_RUN},
+        table=paths.METRIC,
+        # the sidecar is an output too: a failed job removes it with the table (no orphans)
+        sidecar=paths.sidecar(paths.METRIC),
     params:
         families=lambda w: {f: PLAN.family_params(f, w.dataset) for f in FAMILIES_RUN},
         plugins=PLAN.family_plugins(),

@@ -7,5 +7,4 @@ with job_logging(snakemake.log[0]):
     families = snakemake.params.families
     evaluate(families, snakemake.params.plugins, snakemake.wildcards.generator, snakemake.input.synthetic,
              {p: snakemake.input[p] for p in SPLIT_PARTS}, snakemake.input.sidecar, int(snakemake.wildcards.n),
-             int(snakemake.wildcards.seed), {f: snakemake.output[f] for f in families},
-             {f: snakemake.output[f"{f}_sidecar"] for f in families})
+             int(snakemake.wildcards.seed), snakemake.output.table, snakemake.output.sidecar)
