@@ -9,8 +9,10 @@ What is measured (wall clock, this machine, one run each after one warm-up parse
 
 * ``dry_run_s``: ``snakemake -n`` on an empty results/ (every job planned).
 * ``noop_s``: ``snakemake -n`` after every planned output was created empty, input-first, so that
-  mtimes are consistent, and ``snakemake --touch`` wrote the metadata records a real run leaves
-  (code, params, input hashes): a simulated finished run ("Nothing to be done").
+  mtimes are consistent, and the metadata records a real run leaves (code, params, input
+  checksums) were written by Snakemake's own ``persistence.finished`` for every job
+  (bench/record_metadata.py; ``touch_s`` is its time): a simulated finished run ("Nothing to be
+  done"), with ``--noop``.
 * ``submissions``: what the Slurm executor would submit with profiles/slurm: one sbatch per
   ungrouped job plus one per group job (dry-run output with ``--profile profiles/slurm``).
 * ``--profile-dag``: also cProfile the dry run and print the top functions (where the time goes).
@@ -34,6 +36,12 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 
+def python_of_snakemake() -> str:
+    """The interpreter of the snakemake script (its shebang): the llm_server rule records the
+    running interpreter in its params, so the metadata must be written by the same path."""
+    return SNAKEMAKE.read_text().splitlines()[0].removeprefix("#!").strip()
+
+
 def study_config(seeds: int) -> dict:
     cfg = yaml.safe_load((REPO / "config" / "study.yaml").read_text())
     cfg["splits"]["seeds"] = list(range(seeds))
@@ -53,8 +61,8 @@ def plan_env(wd: Path) -> dict:
             "OPENAI_API_KEY": os.environ.get("OPENAI_API_KEY", "placeholder-for-a-dry-run")}
 
 
-def snakemake(wd: Path, *args: str, timeout: int = 1800) -> tuple[float, str]:
-    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(wd), "--configfile",
+def snakemake(wd: Path, *args: str, timeout: int = 1800, runner: list[str] | None = None) -> tuple[float, str]:
+    cmd = [*(runner or [str(SNAKEMAKE)]), "-s", str(REPO / "Snakefile"), "--directory", str(wd), "--configfile",
            str(wd / "study.yaml"), "--profile", str(REPO / "profiles" / "slurm"),
            "--workflow-profile", "none", "--nolock", *args]
     t0 = time.perf_counter()
@@ -120,10 +128,12 @@ def main() -> None:
             print("no-op rerun skipped (use --noop)")
         # simulate a finished run: create every output, oldest first (data before splits before ...)
         order = ["results/data/", "results/splits/", "results/llm/", "results/synthetic/", "results/metrics/",
-                 "results/tables/", "results/figures/"]
+                 "results/reference/", "results/tables/", "results/figures/"]
         files = [] if not a.noop else sorted({f for job in outputs(out) for f in job},
                        key=lambda f: next((i for i, p in enumerate(order) if f.startswith(p)), len(order)))
-        t0 = time.time() - 3600
+        # dated just before now, after any edit of the workflow's scripts (an output older than its
+        # rule's script is 'Code has changed' to Snakemake)
+        t0 = time.time() - 60 * (len(order) + 1)
         for i, f in enumerate(files):
             p = wd / f
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -131,9 +141,11 @@ def main() -> None:
             rank = next((k for k, pre in enumerate(order) if f.startswith(pre)), len(order))
             os.utime(p, (t0 + 60 * rank, t0 + 60 * rank))
         if a.noop:
-            # record Snakemake metadata (code/params/input hashes) as a real run would: --touch
-            touch_s, _ = snakemake(wd, "--touch", "--executor", "local", "--cores", "1", "--quiet", "all",
-                                   timeout=7200)
+            # record Snakemake's metadata (code, params, input checksums) as a real run would, with
+            # Snakemake's own persistence.finished() per job (bench/record_metadata.py): `--touch`
+            # does the same through the scheduler and ran > 20 min at 10 seeds
+            touch_s, _ = snakemake(wd, "--executor", "local", "--cores", "1", "--quiet", "all", timeout=7200,
+                                   runner=[python_of_snakemake(), str(REPO / "bench" / "record_metadata.py")])
             noop_s, out2 = snakemake(wd, "-n")
             nothing = "Nothing to be done" in out2
             if not nothing:

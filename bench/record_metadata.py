@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import sys
 
-import snakemake.workflow as sm_workflow
-from snakemake.cli import main
+from snakemake.cli import main  # first: it imports snakemake.workflow in the order that module needs
+import snakemake.workflow as sm_workflow  # noqa: E402
 
 
 class _Recorded(SystemExit):

@@ -97,3 +97,34 @@ def test_schema_violation_is_short_and_names_key_and_allowed_values(tmp_path):
     assert "datasets.mytable: unknown key(s) ['sauce']; allowed: ['bin_target', 'cache_dir'," in out, out
     assert len(out.splitlines()) < 25, out  # not the ~320-line schema dump
     assert "$defs" not in out and "additionalProperties" not in out
+
+
+def test_planning_the_study_config_imports_no_deep_learning_library():
+    """Every Snakemake start (the main process and each job) builds the plan, which imports every
+    generator kind's module and asks it whether it can run: torch and transformers (~3 s on 2
+    cores) must stay out of that, imported by a job that trains or samples only."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    code = f"""
+import sys, yaml
+from synthrisk.plan import Plan
+from synthrisk.generators import GENERATORS
+cfg = yaml.safe_load(open({str(repo / "config" / "study.yaml")!r}))
+plan = Plan.from_config(cfg, root={str(repo)!r}, check_available=False)
+kinds = set()
+for g, e in plan.all_generators.items():
+    GENERATORS.get(e["kind"]).unavailable(e.get("params") or {{}}, cfg)
+    plan.generate_inputs(g), plan.resources(g), plan.cluster_group(g), plan.generator_code(g)
+    kinds.add(e["kind"])
+print("kinds:", sorted(kinds))
+print("heavy:", [m for m in ("torch", "transformers", "peft", "opacus", "tabpfn", "sdv") if m in sys.modules])
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=repo)
+    assert r.returncode == 0, r.stderr[-3000:]
+    kinds = r.stdout.split("kinds:", 1)[1].splitlines()[0]
+    for kind in ("dp_llm", "tabdiff", "tabpfn", "ctgan", "llm_icl"):  # the torch-based kinds are planned
+        assert repr(kind) in kinds, r.stdout
+    assert "heavy: []" in r.stdout, r.stdout

@@ -26,7 +26,7 @@ tokens 1, prompt tokens and padding 0; a row's loss is its weighted mean token l
 the mean over its rows (a per-row loss, as DP-SGD needs). Stage 1 uses the same loss. The paper's
 second term (a numerical-understanding loss) is not implemented.
 
-**Constrained sampling** (:class:`RowLogitsProcessor`, a transformers ``LogitsProcessor``): the
+**Constrained sampling** (:class:`RowLogitsProcessor`, a transformers logits processor): the
 counterpart of the llama.cpp generator's grammar (:mod:`synthrisk.llm.grammar`), as a character
 automaton over the row format (:class:`RowAutomaton`): per column, a prefix of one of its levels, or a
 number (a minus sign only where the public lower bound is negative, at most as many integer digits as
@@ -317,14 +317,13 @@ class RowAutomaton:
         return n + len(self.names)
 
 
-try:  # the plan imports this module to check params; it must not need transformers (unavailable() says why)
-    from transformers import LogitsProcessor as _LogitsProcessor
-except ImportError:  # pragma: no cover - transformers is pinned
-    _LogitsProcessor = object
-
-
-class RowLogitsProcessor(_LogitsProcessor):
+class RowLogitsProcessor:
     """Masks every token that would leave :class:`RowAutomaton` (see the module docstring).
+
+    A transformers logits processor by its call, ``(input_ids, scores) -> scores``, which is all
+    ``generate`` asks of one (transformers' ``LogitsProcessor`` base class only declares it). Not
+    subclassing it keeps transformers, and torch with it, out of the import of this module: the
+    plan imports every generator kind's module at each Snakemake start (~3 s on 2 cores).
 
     ``token_text``: each token id's text (``tokenizer.decode([id])``); ``prompt_len``: the prompt's
     token count (the rows of ``input_ids`` are prompt + generated tokens). After a complete row only
