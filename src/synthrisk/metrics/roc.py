@@ -26,8 +26,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import beta as beta_dist
-from scipy.stats import rankdata
 
 
 def rank_auc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -36,6 +34,8 @@ def rank_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     n1, n0 = int(labels.sum()), int((~labels).sum())
     if n1 == 0 or n0 == 0:
         raise ValueError(f"AUC needs both labels; got {n1} positive(s) and {n0} negative(s)")
+    from scipy.stats import rankdata  # here: the plan imports this module, and scipy.stats takes ~1 s
+
     r = rankdata(np.asarray(scores, dtype=np.float64))
     return float((r[labels].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
@@ -158,6 +158,8 @@ def clopper_pearson_upper(x: np.ndarray, n: np.ndarray, gamma: float) -> np.ndar
     """One-sided upper confidence bound (level ``1 - gamma``) of a binomial rate ``x / n``."""
     x, n = np.asarray(x, dtype=np.float64), np.asarray(n, dtype=np.float64)
     with np.errstate(invalid="ignore"):
+        from scipy.stats import beta as beta_dist
+
         up = beta_dist.ppf(1 - gamma, x + 1, np.maximum(n - x, 1e-300))
     return np.where(x >= n, 1.0, up)
 
