@@ -1,7 +1,7 @@
 """Scale benchmark of the Snakemake DAG at study size (issue 8): dry-run time, no-op rerun time and
 the number of Slurm submissions after grouping.
 
-    .venv/bin/python bench/bench_dag.py [--seeds 10] [--out bench/bench_dag.json] [--profile-dag]
+    .venv/bin/python bench/bench_dag.py [--seeds 10] [--noop] [--out bench/bench_dag_10seeds.json] [--profile-dag]
 
 The config is config/study.yaml (35 OpenML-CTR23 tables, its generators and the LLaMA mitigation
 factorial) with ``seeds`` 0..9. A dry run loads no data, so the OpenML tables are never fetched.
@@ -16,7 +16,7 @@ What is measured (wall clock, this machine, one run each after one warm-up parse
 * ``submissions``: what the Slurm executor would submit with profiles/slurm: one sbatch per
   ungrouped job plus one per group job (dry-run output with ``--profile profiles/slurm``).
 * ``--profile-dag``: also cProfile the dry run and print the top functions (where the time goes).
-Results go to bench/bench_dag.json.
+Results go to bench/bench_dag_<seeds>seeds.json.
 """
 from __future__ import annotations
 
@@ -108,10 +108,11 @@ def outputs(out: str) -> list[list[str]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--out", default=str(REPO / "bench" / "bench_dag.json"))
+    ap.add_argument("--out", default=None, help="default bench/bench_dag_<seeds>seeds.json")
     ap.add_argument("--profile-dag", action="store_true", help="cProfile one dry run, print the top 25")
     ap.add_argument("--noop", action="store_true", help="also the no-op rerun (its --touch step: > 20 min at 10 seeds)")
     a = ap.parse_args()
+    a.out = a.out or str(REPO / "bench" / f"bench_dag_{a.seeds}seeds.json")
 
     with tempfile.TemporaryDirectory(prefix="bench_dag_") as tmp:
         wd = Path(tmp)
