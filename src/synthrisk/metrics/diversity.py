@@ -71,7 +71,7 @@ import numpy as np
 import pandas as pd
 
 from synthrisk.attacks import prepare, single_thread
-from synthrisk.attacks._neighbours import nearest_distance, self_knn_distance
+from synthrisk.attacks._neighbours import knn, nearest_distance, self_knn_distance
 from synthrisk.encoding import canonical_strings
 from synthrisk.metrics.base import nan_row, row
 from synthrisk.params import Param, at_least, check_params
@@ -107,17 +107,10 @@ def alpha_precision(real: np.ndarray, syn: np.ndarray) -> float:
     return _curve_score((ds[:, None] <= radii[None, :]).mean(axis=0))
 
 
-def _nearest():
-    """A 1-nearest-neighbour index (sklearn imported here: the plan imports this module for PARAMS)."""
-    from sklearn.neighbors import NearestNeighbors
-
-    return NearestNeighbors(n_neighbors=1, n_jobs=1)
-
-
 def beta_recall(real: np.ndarray, syn: np.ndarray) -> float:
     c = syn.mean(axis=0)
     radii = np.quantile(np.linalg.norm(syn - c, axis=1), ALPHAS)
-    d_rs, j = _nearest().fit(syn).kneighbors(real)
+    d_rs, j = knn(real, syn, 1, who="beta_recall")
     d_rr = self_knn_distance(real, 1, who="beta_recall")
     close = d_rs[:, 0] <= d_rr
     inside = np.linalg.norm(syn[j[:, 0]] - c, axis=1)[:, None] <= radii[None, :]
@@ -193,7 +186,7 @@ def beta_recall_naive(real: np.ndarray, syn: np.ndarray) -> float:
     lengths the way synthcity's ``Metrics.evaluate`` does.
     """
     cs = syn.mean(axis=0)
-    d_rs, j = _nearest().fit(syn).kneighbors(real)
+    d_rs, j = knn(real, syn, 1, who="beta_recall_naive")
     d_rr = self_knn_distance(real, 1, who="beta_recall_naive")
     close = d_rs[:, 0] <= d_rr
     u = np.linalg.norm(syn[j[:, 0]] - cs, axis=1)
@@ -273,7 +266,7 @@ def synthcity_naive_space(real_df: pd.DataFrame, syn_df: pd.DataFrame, schema: T
 
 
 def authenticity(real: np.ndarray, syn: np.ndarray) -> float:
-    d_sr, i = _nearest().fit(real).kneighbors(syn)
+    d_sr, i = knn(syn, real, 1, who="authenticity")
     d_rr = self_knn_distance(real, 1, who="authenticity")
     return float(np.mean(d_sr[:, 0] > d_rr[i[:, 0]]))
 
