@@ -302,7 +302,7 @@ def test_leaky_records_recomputes_the_privacy_scores(tmp_path):
         write_parquet(syn.reset_index(drop=True), syn_path)
         out = tmp_path / f"privacy_{g}.parquet"
         evaluate({"privacy": privacy}, {"privacy": "synthrisk.metrics.privacy:evaluate"}, g, str(syn_path), parts,
-                 str(side), 32, 0, {"privacy": str(out)}, {"privacy": str(out) + ".json"})
+                 str(side), 32, 0, str(out), str(out) + ".json")
         frames.append(read_parquet(out))
         splits[g] = {"synthetic": str(syn_path), "sidecar": str(side), "parts": parts}
     m = pd.concat(frames, ignore_index=True)
