@@ -8,8 +8,9 @@ factorial) with ``seeds`` 0..9. A dry run loads no data, so the OpenML tables ar
 What is measured (wall clock, this machine, one run each after one warm-up parse):
 
 * ``dry_run_s``: ``snakemake -n`` on an empty results/ (every job planned).
-* ``noop_s``: ``snakemake -n`` after every planned output was created empty, input-first, so that
-  mtimes are consistent, and the metadata records a real run leaves (code, params, input
+* ``noop_s``: ``snakemake -n`` after every planned output (a job's output is a cell's manifest,
+  :mod:`synthrisk.cells`) and every item file the cells list was created empty, input-first, so that
+  mtimes are consistent (the plan stats the items of every finished cell), and the metadata records a real run leaves (code, params, input
   checksums) were written by Snakemake's own ``persistence.finished`` for every job
   (bench/record_metadata.py; ``touch_s`` is its time): a simulated finished run ("Nothing to be
   done"), with ``--noop``.
@@ -105,6 +106,15 @@ def outputs(out: str) -> list[list[str]]:
     return [m.split(", ") for m in re.findall(r"^\s*output: (.+)$", out, flags=re.M)]
 
 
+def cell_items(seeds: int) -> list[str]:
+    """Every item file of every cell of the study config (synthrisk.plan.Plan.cell_items)."""
+    sys.path.insert(0, str(REPO / "src"))
+    from synthrisk.plan import Plan
+
+    return [f for files in Plan.from_config(study_config(seeds), check_available=False).cell_items().values()
+            for f in files]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
@@ -130,7 +140,7 @@ def main() -> None:
         # simulate a finished run: create every output, oldest first (data before splits before ...)
         order = ["results/data/", "results/splits/", "results/llm/", "results/synthetic/", "results/metrics/",
                  "results/reference/", "results/tables/", "results/figures/"]
-        files = [] if not a.noop else sorted({f for job in outputs(out) for f in job},
+        files = [] if not a.noop else sorted({f for job in outputs(out) for f in job} | set(cell_items(a.seeds)),
                        key=lambda f: next((i for i, p in enumerate(order) if f.startswith(p)), len(order)))
         # dated just before now, after any edit of the workflow's scripts (an output older than its
         # rule's script is 'Code has changed' to Snakemake)
@@ -152,7 +162,7 @@ def main() -> None:
             if not nothing:
                 reasons = sorted({r.split(":")[0] for r in re.findall(r"reason: (.+)", out2)})
                 print(f"no-op rerun still plans {job_stats(out2).get('total')} jobs; reasons: {reasons}")
-            print(f"no-op rerun (dry run over {len(files)} existing files): {noop_s:.1f} s, nothing to do: {nothing}")
+            print(f"no-op rerun (dry run over {len(files)} existing files, cell items included): {noop_s:.1f} s, nothing to do: {nothing}")
 
         prof = None
         if a.profile_dag:

@@ -73,16 +73,18 @@ def test_minimal_config_is_valid_and_defaults_the_rest(tmp_path):
     # the default figures and table views: all but the factorial ones (no factorial: entry)
     assert counts == {"prepare_dataset": 1, "make_split": 1, "generate": 1, "evaluate": 1, "evaluate_reference": 1,
                       "aggregate": 1, "figure": 6, "table_view": 1, "all": 1}
-    # one table of every family's rows (and its sidecar) per synthetic table, not one per family
-    assert "results/metrics/copy/arrests/n32/s0.parquet" in proc.stdout
+    # one evaluate cell per (generator, dataset) (synthrisk.cells), not one job per family
+    assert "results/metrics/copy/arrests/cell.json" in proc.stdout
     assert "results/metrics/fidelity/" not in proc.stdout
 
 
 def test_splits_default_grid(tmp_path):
     cfg = edited(splits=DELETE)
     counts = job_counts(dry_run(tmp_path, cfg).stdout)
-    assert counts["make_split"] == 9  # sizes [32, 64, 128] x seeds [0, 1, 2]
-    assert counts["generate"] == 9
+    assert counts["make_split"] == 1 and counts["generate"] == 1  # one cell each (synthrisk.cells)...
+    plan = Plan.from_config(validated(cfg), check_available=False)
+    grid = [(n, s) for n in (32, 64, 128) for s in (0, 1, 2)]  # ...of sizes [32, 64, 128] x seeds [0, 1, 2]
+    assert plan.split_items("arrests") == grid and plan.items("copy", "arrests") == grid
 
 
 def test_factorial_generators_named_in_the_dag(tmp_path):
@@ -94,7 +96,7 @@ def test_factorial_generators_named_in_the_dag(tmp_path):
     assert names == ["copy", "smote~kneighbors3", "smote~kneighbors5"]
     proc = dry_run(tmp_path, cfg)
     for g in names:
-        assert f"results/synthetic/{g}/arrests/n32/s0.parquet" in proc.stdout
+        assert f"results/synthetic/{g}/arrests/cell.json" in proc.stdout
     assert job_counts(proc.stdout)["generate"] == 3
 
 
@@ -131,6 +133,11 @@ def test_plan_grid_and_restrictions():
     assert plan.rows(32) == 50
     assert "results/synthetic/smote/hmda/n32/s1.parquet" in plan.synthetic_files()
     assert not [f for f in plan.synthetic_files() if "smote/arrests" in f]
+    # one generate and one evaluate cell per (generator, dataset); a split cell per dataset
+    assert plan.synthetic_cells() == ["results/synthetic/copy/arrests/cell.json", "results/synthetic/copy/hmda/cell.json",
+                                      "results/synthetic/smote/hmda/cell.json"]
+    assert plan.items("smote", "hmda") == [(32, 0), (32, 1)] and len(plan.split_items("hmda")) == 4
+    assert plan.generate_items("smote", "hmda") == [[32, 0, 50], [32, 1, 50]]
     assert plan.entry("smote") == {"kind": "smote", "params": {}}
 
 
@@ -155,7 +162,7 @@ def test_generator_fingerprint_depends_on_its_kind_only():
 
 def test_resources_and_inputs_come_from_the_kinds_declaration():
     """A generate job's resources: the defaults, its kind's declared RESOURCES, the entry's
-    `resources:`, in that order; only a kind that declares USES_HOLDOUT gets the holdout rows."""
+    `resources:`, in that order, per table; a cell asks for the runtime of all its tables."""
     cfg = validated(edited(generators={
         "copy": {"kind": "copy"}, "holdout": {"kind": "holdout"},
         "tabdiff": {"kind": "tabdiff", "params": {"device": "cpu"}},
@@ -167,8 +174,11 @@ def test_resources_and_inputs_come_from_the_kinds_declaration():
                                          "cpus_per_task": 1}
     assert plan.resources("big")["runtime"] == 600 and plan.resources("big")["gpu"] == 1
     assert plan.resources("big")["gpu_model"] == "a100"
-    assert "holdout" in plan.generate_inputs("holdout")
-    assert set(plan.generate_inputs("copy")) == set(plan.generate_inputs("tabdiff")) == {"members", "sidecar"}
+    assert set(plan.generate_inputs("copy")) == set(plan.generate_inputs("holdout")) == {"split", "sidecar"}
+    assert plan.cell_resources("big", "arrests") == {**plan.resources("big"), "runtime": 600}  # 1 table
+    cfg["splits"]["seeds"] = [0, 1, 2]
+    three = Plan.from_config(cfg, check_available=False)
+    assert three.cell_resources("tabdiff", "arrests")["runtime"] == 3 * 120
 
 
 def test_no_merge_conflict_markers_in_tracked_files():

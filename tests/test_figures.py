@@ -384,10 +384,15 @@ def test_the_plan_asks_for_the_factorial_views_only_with_a_factorial_entry():
     files = plain.all_files()
     assert "results/figures/frontier.png" in files and "results/figures/frontier.svg" in files
     assert "results/tables/privacy_scores.tex" in files and "results/tables/prompt_study.csv" not in files
-    # leaky_records: the first dataset, the largest n, the first seed; its split's files are its inputs
+    # leaky_records: the first dataset, the largest n, the first seed; the cells that write its
+    # split's files are its inputs, the files themselves its params
     assert plain.figure_params("leaky_records") == {"dataset": "arrests", "n": 64, "seed": 0}
-    assert "results/synthetic/smote/arrests/n64/s0.parquet" in plain.figure_inputs("leaky_records")
-    assert "results/splits/arrests/n64/s0/members.parquet" in plain.figure_inputs("leaky_records")
+    assert plain.figure_inputs("leaky_records") == ["results/data/arrests.json", "results/splits/arrests/cell.json",
+                                                    "results/synthetic/copy/arrests/cell.json",
+                                                    "results/synthetic/smote/arrests/cell.json"]
+    leaky = plain.leaky_inputs()["smote"]
+    assert leaky["synthetic"] == "results/synthetic/smote/arrests/n64/s0.parquet"
+    assert leaky["parts"]["members"] == "results/splits/arrests/n64/s0/members.parquet"
     assert plain.figure_inputs("frontier") == []
     assert plain.generator_kinds() == {"copy": "copy", "smote": "smote"}
 

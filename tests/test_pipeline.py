@@ -134,18 +134,27 @@ def test_lint(run_dir):
     assert "Lints for" not in out, out[-5000:]
 
 
-def test_single_target_builds_one_file_and_failures_name_the_generator(tmp_path):
+def test_single_target_builds_one_cell_and_failures_name_the_generator(tmp_path):
     cfg = copy.deepcopy(SMOKE)
     cfg["generators"]["boom"] = {"kind": "fail", "params": {"message": "configured to fail here"}}
-    run_snakemake(tmp_path, "results/synthetic/copy/arrests/n32/s0.parquet", config=cfg)
+    # a table is built by its cell's job: naming the table says which cell to name
+    proc = run_snakemake(tmp_path, "-n", "results/synthetic/copy/arrests/n32/s0.parquet", config=cfg, check=False)
+    assert proc.returncode != 0
+    assert ("results/synthetic/copy/arrests/n32/s0.parquet is a table of the cell "
+            "results/synthetic/copy/arrests/cell.json") in proc.stderr
+    run_snakemake(tmp_path, "results/synthetic/copy/arrests/cell.json", config=cfg)
     r = tmp_path / "results"
     assert (r / "synthetic" / "copy" / "arrests" / "n32" / "s0.parquet").exists()
     built = sorted(p.relative_to(r).as_posix() for p in r.rglob("*.parquet"))
     assert built == ["data/arrests.parquet"] + [
         f"splits/arrests/n32/s0/{p}.parquet" for p in ("holdout", "members", "non_members", "reference", "test")
     ] + ["synthetic/copy/arrests/n32/s0.parquet"]
-    # a failing generator: the job fails and its log (printed by the profile) says why
-    proc = run_snakemake(tmp_path, "results/synthetic/boom/arrests/n32/s0.parquet", check=False)
+    manifest = json.loads((r / "synthetic" / "copy" / "arrests" / "cell.json").read_text())
+    assert manifest["tables"] == ["results/synthetic/copy/arrests/n32/s0.parquet"] and manifest["reused"] == 0
+    # a failing generator: the job fails and its log (printed by the profile) says why, per table
+    proc = run_snakemake(tmp_path, "results/synthetic/boom/arrests/cell.json", check=False)
     assert proc.returncode != 0
-    assert "configured to fail here" in proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "configured to fail here" in out and "n32/s0: " in out
     assert not (r / "synthetic" / "boom" / "arrests" / "n32" / "s0.parquet").exists()
+    assert not (r / "synthetic" / "boom" / "arrests" / "cell.json").exists()

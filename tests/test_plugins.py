@@ -140,8 +140,7 @@ def test_the_new_plugins_ran(repo):
 
 
 def test_the_new_generator_gets_its_declared_gpu(repo):
-    out = dry(repo, "--forcerun", "results/synthetic/boot/arrests/n32/s0.parquet",
-              "results/synthetic/copy/arrests/n32/s0.parquet")
+    out = dry(repo, "--forcerun", "results/synthetic/boot/arrests/cell.json", "results/synthetic/copy/arrests/cell.json")
     jobs = {m.group(2): m.group(1) for m in re.finditer(
         r"rule generate:.*?wildcards: generator=([^,\s]+).*?resources: ([^\n]+)", out, re.S)}
     by_gen = {g: r for r, g in jobs.items()}

@@ -71,7 +71,7 @@ def test_optional_generator_left_out_is_listed_in_the_tables(tmp_path):
     desc = page[page.index("var workflow_desc"):page.index('<script id="results">')]
     assert "Left out of this run:" in desc and "fakellm" in desc and MISSING_KEY in desc
     # asking for one of its files names the reason instead of a KeyError traceback
-    proc = run_snakemake(tmp_path, "results/synthetic/fakellm/arrests/n32/s0.parquet", check=False, cores=1)
+    proc = run_snakemake(tmp_path, "results/synthetic/fakellm/arrests/cell.json", check=False, cores=1)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "'fakellm' is left out of this run" in out and MISSING_KEY in out and "KeyError" not in out
@@ -129,6 +129,15 @@ def test_deleted_generator_results_are_rebuilt_and_tables_refreshed(done):
     assert copy_file.stat().st_mtime_ns == copy_mtime  # only what was deleted reran
     proc = run_snakemake(done, "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr
+    # one table deleted from a finished cell (Snakemake tracks the cell's manifest, synthrisk.cells):
+    # the cell reruns and recomputes that table only
+    metric = r / "metrics" / "copy" / "arrests" / "n32" / "s0.parquet"
+    metric.unlink()
+    proc = run_snakemake(done)
+    assert "results/metrics/copy/arrests/cell.json has a table file missing or changed since it finished" in proc.stderr
+    assert metric.exists() and copy_file.stat().st_mtime_ns == copy_mtime
+    assert pd.read_parquet(r / "tables" / "metrics.parquet").shape == after.shape
+    assert "Nothing to be done" in run_snakemake(done, "-n").stdout
 
 
 # ------------------------------------------------------------ 4. truncated outputs
@@ -136,18 +145,31 @@ def test_truncated_output_names_file_and_rebuild_command_without_orphans(done):
     r = done / "results"
     syn = r / "synthetic" / "smote" / "arrests" / "n32" / "s0.parquet"
     data = syn.read_bytes()
+    metric = r / "metrics" / "smote" / "arrests" / "n32" / "s0.parquet"
+    # 1. a table changed after its cell finished (newer than the cell's manifest): the cell reruns
+    #    and recomputes it (its checksum no longer matches); smote is deterministic, so the same
+    #    bytes come back and its evaluation is reused
     syn.write_bytes(data[: len(data) // 2])  # e.g. a disk filled up behind our back
-    proc = run_snakemake(done, check=False, cores=1)
-    out = proc.stdout + proc.stderr
+    metric_mtime = metric.stat().st_mtime_ns
+    proc = run_snakemake(done, cores=1)
+    assert "results/synthetic/smote/arrests/cell.json has a table file missing or changed" in proc.stderr
+    assert syn.read_bytes() == data and metric.stat().st_mtime_ns == metric_mtime
+    # 2. damage Snakemake cannot see (the old mtime kept): the job that reads it fails, naming
+    #    the file and the command that rebuilds it, and leaves none of its outputs behind
+    st = syn.stat()
+    syn.write_bytes(data[: len(data) // 2])
+    os.utime(syn, ns=(st.st_atime_ns, st.st_mtime_ns))
+    proc = run_snakemake(done, "--forcerun", "results/metrics/smote/arrests/cell.json", check=False, cores=1)
     assert proc.returncode != 0
-    log = (r / "logs" / "metrics" / "smote" / "arrests" / "n32" / "s0.log").read_text()
+    log = (r / "logs" / "metrics" / "smote" / "arrests.log").read_text()
     assert f"{Path('results/synthetic/smote/arrests/n32/s0.parquet')} is not a readable parquet file" in log
-    hint = "snakemake --forcerun results/synthetic/smote/arrests/n32/s0.parquet"
+    hint = "snakemake --forcerun results/synthetic/smote/arrests/cell.json"  # its cell (synthrisk.cells)
     assert hint in log
-    base = r / "metrics" / "smote" / "arrests" / "n32" / "s0.parquet"  # the failed job leaves no half of its outputs
-    assert not base.exists() and not Path(str(base) + ".json").exists()
-    run_snakemake(done, "--forcerun", "results/synthetic/smote/arrests/n32/s0.parquet")  # the hint works
-    assert pd.read_parquet(syn).shape[0] == 32
+    # the failed job leaves no half of its outputs: neither the table's metrics nor the cell's manifest
+    assert not metric.exists() and not Path(str(metric) + ".json").exists()
+    assert not (r / "metrics" / "smote" / "arrests" / "cell.json").exists()
+    run_snakemake(done, "--forcerun", "results/synthetic/smote/arrests/cell.json")  # the hint works
+    assert pd.read_parquet(syn).shape[0] == 32 and metric.exists()
 
 
 def test_a_killed_writer_leaves_the_old_file_or_the_new_one_never_a_truncated_one(tmp_path):

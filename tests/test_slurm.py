@@ -217,53 +217,55 @@ def test_partial_rerun_touches_only_the_selected_generator(finished):
     assert set(GENERATORS) <= set(table["generator"]), "the aggregate lost the other generators"
 
 
-def test_generate_jobs_are_grouped_and_a_failing_member_loses_no_sibling(finished):
-    """Two generate jobs of one generator (n = 64 succeeds, n = 32 fails on purpose) go to Slurm
-    as ONE group submission; the failure fails the run, but a sibling that had finished keeps its
-    outputs (profiles/slurm: keep-incomplete, atomic writes) and the next run plans only the
-    failed job.
-
-    Inside a group job Snakemake runs the members one at a time, in an order of its own (it
-    differed between machines), and stops at the first failure: a member not yet started is
-    simply planned again. So the run is repeated (at most 4 times) until the n = 64 member ran
-    before the failing one; every attempt must fail, as one submission, and lose nothing."""
+def test_generate_cells_are_grouped_and_a_failing_table_loses_no_sibling(finished):
+    """Generation runs in cells (synthrisk.cells): one job per (generator, dataset) that writes
+    every (n, seed) table of it, and one generator's cells go to Slurm as ONE group submission.
+    Here ``flaky`` has two cells (arrests, arrests2) of two tables each: n = 32 fails on purpose,
+    n = 64 succeeds. The run fails, as one submission; every cell that ran tried both tables and
+    kept its finished n = 64 table; the next run reuses those (files untouched, "reused" in the
+    cell's log) and tries only n = 32 again; nothing of the other generators changes."""
     wd, _ = finished
     cfg = yaml.safe_load((wd / "cfg.yaml").read_text())
+    cfg["datasets"]["arrests2"] = dict(ARRESTS)
     cfg["splits"]["sizes"] = [32, 64]
     cfg["generators"] = {**cfg["generators"],
-                         "flaky": {"kind": "fail", "params": {"message": "flaky on purpose", "fail_on_n": 32}}}
+                         "flaky": {"kind": "fail", "datasets": ["arrests", "arrests2"],
+                                   "params": {"message": "flaky on purpose", "fail_on_n": 32}}}
     cfg["only_generators"] = ["flaky"]
     (wd / "group.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     before = {g: _files(wd, g) for g in GENERATORS}
-    done = wd / "results/synthetic/flaky/arrests/n64/s0.parquet"
     logs = wd / ".snakemake/slurm_logs/group_generate-cpu-flaky_generate"
-    for attempt in range(4):
+    kept = {}
+    for attempt in range(2):
         seen = set(logs.glob("*.log")) if logs.exists() else set()
         rc, out = snakemake(wd, "--verbose", config="group.yaml")
         assert rc != 0, out[-4000:]
         jobs = _slurm_jobs(_run_id(out))
         comments = [c for _, _, c in jobs]
-        # both generate jobs in ONE sbatch submission (a job on its own would be rule_generate_wildcards_...)
+        # both cells in ONE sbatch submission (a job on its own would be rule_generate_wildcards_...)
         assert [s for _, s, c in jobs if c == "rule_generate-cpu-flaky_generate"] == ["FAILED"], (jobs, out[-4000:])
         assert not [c for c in comments if c.startswith("rule_generate_wildcards")], comments
         (new,) = set(logs.glob("*.log")) - seen
         group_log = new.read_text()
-        assert "n=64" in group_log and "n=32" in group_log, group_log[-3000:]  # both members in it
-        assert "flaky on purpose" in (wd / "results/logs/generate/flaky/arrests/n32/s0.log").read_text()
-        assert not (wd / "results/synthetic/flaky/arrests/n32/s0.parquet").exists()
+        assert "dataset=arrests," in group_log.replace("\n", ",") and "dataset=arrests2" in group_log, group_log[-3000:]
+        ran = [d for d in ("arrests", "arrests2") if (wd / f"results/logs/generate/flaky/{d}.log").exists()]
+        assert ran, group_log[-3000:]
+        for d in ran:
+            log = (wd / f"results/logs/generate/flaky/{d}.log").read_text()
+            assert "flaky on purpose" in log and "1 of 2 items" in log, log[-3000:]
+            syn = wd / f"results/synthetic/flaky/{d}"
+            assert not (syn / "n32" / "s0.parquet").exists() and not (syn / "cell.json").exists()
+            done = syn / "n64" / "s0.parquet"
+            assert done.exists() and len(pd.read_parquet(done)) == 64, "the finished table was lost with its cell"
+            if d in kept:  # ran in the first attempt too: reused, not redone
+                assert done.stat().st_mtime_ns == kept[d], "the finished table was computed again"
+                assert "generate n64/s0: reused" in log, log[-3000:]
+            kept[d] = done.stat().st_mtime_ns
         assert {g: _files(wd, g) for g in GENERATORS} == before
-        log64 = wd / "results/logs/generate/flaky/arrests/n64/s0.log"
-        if log64.exists() and log64.stat().st_size > 0:  # the n = 64 member ran in this attempt
-            assert done.exists(), "the finished sibling's outputs were removed with the failed group"
-            break
-    assert done.exists() and (wd / "results/synthetic/flaky/arrests/n64/s0.parquet.json").exists(), \
-        "in 4 attempts the finished n = 64 member never kept its outputs"
-    assert len(pd.read_parquet(done)) == 64
     rc, dry = snakemake(wd, "-n", config="group.yaml")
     assert rc == 0, dry[-4000:]
     planned = {p for job in re.findall(r"^\s*output: (.+)$", dry, flags=re.M) for p in job.split(", ")}
-    assert "results/synthetic/flaky/arrests/n32/s0.parquet" in planned, sorted(planned)
-    assert "results/synthetic/flaky/arrests/n64/s0.parquet" not in planned, "the finished sibling would be rebuilt"
+    assert {f"results/synthetic/flaky/{d}/cell.json" for d in ("arrests", "arrests2")} <= planned, sorted(planned)
 
 
 @pytest.mark.slow
@@ -281,7 +283,7 @@ def test_sacct_mode(cluster, tmp_path):
     (tmp_path / "overlay").mkdir()
     (tmp_path / "overlay" / "config.yaml").write_text(yaml.safe_dump(overlay))
     wd = _workdir(tmp_path / "wf", SMOKE)
-    rc, out = snakemake(wd, "results/splits/arrests/n32/s0/split.json", overlay=tmp_path / "overlay")
+    rc, out = snakemake(wd, "results/splits/arrests/cell.json", overlay=tmp_path / "overlay")
     assert rc == 0, out[-6000:]
     run_id = _run_id(out)
     acct = subprocess.run(["sacct", "-X", "--parsable2", "--noheader", "--name", run_id,
@@ -305,24 +307,24 @@ LLM_CONFIG = {
 
 @pytest.mark.llm
 def test_llm_service_group_shares_one_server_start(cluster, tmp_path, monkeypatch):
-    """The llama.cpp stand-in for vLLM: the server (a Snakemake `service` job) and its 4 consumer
-    generate jobs are ONE Slurm submission, the model is loaded once, every consumer talks to the
-    same port, and the server is stopped afterwards (~90 s here)."""
+    """The llama.cpp stand-in for vLLM: the server (a Snakemake `service` job) and its consumer
+    generate cells (here one, of 4 tables) are ONE Slurm submission, the model is loaded once,
+    every request goes to the same port, and the server is stopped afterwards (~90 s here)."""
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
     from synthrisk.llm import server
 
     if server.unavailable(LLM_CONFIG["llm_servers"]["local-gemma"]):
         pytest.skip(server.unavailable(LLM_CONFIG["llm_servers"]["local-gemma"]))
     wd = _workdir(tmp_path / "wf", LLM_CONFIG)
-    targets = [f"results/synthetic/local-llm/arrests/n8/s{s}.parquet" for s in range(4)]
+    targets = [f"results/synthetic/local-llm/arrests/n8/s{s}.parquet" for s in range(4)]  # one cell's tables
     # the llm_server rule runs `python -m ...`: the venv's python must come first on the PATH
     # that sbatch exports (as after `source .venv/bin/activate`)
     monkeypatch.setenv("PATH", f"{SNAKEMAKE.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    rc, out = snakemake(wd, "--verbose", *targets)
+    rc, out = snakemake(wd, "--verbose", "results/synthetic/local-llm/arrests/cell.json")
     assert rc == 0, out[-6000:]
     jobs = _slurm_jobs(_run_id(out))
     group = [c for _, _, c in jobs if "generate_llm_server" in c]
-    assert len(group) == 1, jobs  # server + 4 consumers in one submission
+    assert len(group) == 1, jobs  # server + its consumer cell in one submission
     assert not [c for _, _, c in jobs if c.startswith("rule_generate_wildcards")], jobs
     assert all((wd / t).exists() for t in targets)
     log = (wd / "results/logs/llm/servers/local-gemma.log").read_text()

@@ -63,7 +63,12 @@ class UnreadableFileError(OSError):
 
 
 def rebuild_hint(path: str | Path) -> str:
-    return f"rebuild it with: snakemake --forcerun {path}   (or delete it and run snakemake again)"
+    """How to rebuild ``path``: force its cell (:mod:`synthrisk.cells`), which recomputes only the
+    items whose outputs are damaged, or the file itself where it is no cell's item."""
+    from synthrisk.paths import cell_of
+
+    target = cell_of(str(path)) or path
+    return f"rebuild it with: snakemake --forcerun {target}   (or delete it and run snakemake again)"
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:

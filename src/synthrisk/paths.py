@@ -6,6 +6,7 @@ these; nothing else spells a results path. Templates use Snakemake's wildcard sy
 """
 from __future__ import annotations
 
+import re
 import string
 
 #: the parts of one split (:mod:`synthrisk.splits`), in file order
@@ -31,6 +32,16 @@ TABLES = {"table": f"{RESULTS}/tables/metrics.parquet", "summary": f"{RESULTS}/t
 FIGURE = {"png": f"{RESULTS}/figures/{{fig}}.png", "svg": f"{RESULTS}/figures/{{fig}}.svg"}
 #: a table view of :data:`synthrisk.figures.TABLE_VIEWS`, as CSV and a LaTeX tabular
 TABLE_VIEW = {"csv": f"{RESULTS}/tables/{{view}}.csv", "tex": f"{RESULTS}/tables/{{view}}.tex"}
+#: Snakemake's unit of work is a *cell*, not one table: every (n, seed) of one dataset for the
+#: split and reference stages, of one (generator, dataset) for generate and evaluate. A cell job
+#: writes the per-(n, seed) files above (unchanged paths) and then its manifest: the one output
+#: Snakemake tracks (:mod:`synthrisk.cells`). ~2,000 jobs at study size whatever the seed count,
+#: where one job per table gave 18,000 at 3 seeds and 60,000 at 10 (issue 18).
+CELL = "cell.json"
+SPLIT_CELL = f"{RESULTS}/splits/{{dataset}}/{CELL}"
+REFERENCE_CELL = f"{RESULTS}/reference/{{dataset}}/{CELL}"
+SYNTHETIC_CELL = f"{RESULTS}/synthetic/{{generator}}/{{dataset}}/{CELL}"
+METRIC_CELL = f"{RESULTS}/metrics/{{generator}}/{{dataset}}/{CELL}"
 REPORT = f"{RESULTS}/report.html"  # `snakemake --report` (make report); captions in workflow/report/
 LOGS = f"{RESULTS}/logs"
 LLM_SERVER_DIR = f"{RESULTS}/llm/servers"  # one file per running LLM server (workflow/rules/llm.smk)
@@ -55,3 +66,26 @@ def sidecar(path: str) -> str:
 def split_parts(**fields) -> dict[str, str]:
     """part -> path of one split's tables (fields left out stay wildcards)."""
     return {p: fill(SPLIT_PART, part=p, **fields) for p in SPLIT_PARTS}
+
+
+def _pattern(template: str) -> re.Pattern:
+    parts = re.split(r"\{(\w+)\}", template)
+    rx = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts))
+    return re.compile(r"(?P<prefix>(?:.*/)?)" + rx + r"(?:\.json)?")
+
+
+#: item template -> the manifest template of its cell
+_ITEM_CELLS = [(_pattern(SYNTHETIC), SYNTHETIC_CELL), (_pattern(METRIC), METRIC_CELL),
+               (_pattern(REFERENCE), REFERENCE_CELL), (_pattern(SPLIT_PART), SPLIT_CELL),
+               (_pattern(SPLIT_SIDECAR), SPLIT_CELL)]
+
+
+def cell_of(path: str) -> str | None:
+    """The manifest of the cell whose job writes the item file ``path`` (a synthetic, metric,
+    reference or split table, or its sidecar; relative or below a folder), or None for any other path."""
+    for rx, cell in _ITEM_CELLS:
+        m = rx.fullmatch(str(path))
+        if m:
+            fields = m.groupdict()
+            return fields.pop("prefix") + cell.format(**fields)
+    return None

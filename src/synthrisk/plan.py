@@ -1,4 +1,6 @@
-"""The run plan: which (generator, dataset, n, seed) jobs a config asks for.
+"""The run plan: which (generator, dataset, n, seed) tables a config asks for, and the cells
+(:mod:`synthrisk.cells`) that Snakemake schedules to build them: one generate and one evaluate job
+per (generator, dataset), one split and one reference job per dataset.
 
 The Snakefile builds one :class:`Plan` when it is parsed. Kept here, in the package, so the
 rules stay thin and the grid logic is tested without Snakemake.
@@ -318,12 +320,14 @@ class Plan:
         return GENERATORS.target(self.runnable(name)["kind"])
 
     def generate_inputs(self, name: str) -> dict[str, str]:
-        """Input files of one generator's generate jobs: the members, the dataset sidecar, and
-        the holdout rows only for a kind that declares ``USES_HOLDOUT`` (the holdout control)."""
-        inputs = {"members": paths.fill(paths.SPLIT_PART, part="members"), "sidecar": paths.DATA_SIDECAR}
-        if self.generator_class(name).USES_HOLDOUT:
-            inputs["holdout"] = paths.fill(paths.SPLIT_PART, part="holdout")
-        return inputs
+        """Input files of one generator's generate cells: its dataset's split cell (members; the
+        holdout rows too for a kind that declares ``USES_HOLDOUT``, the holdout control) and the
+        dataset sidecar."""
+        return {"split": paths.SPLIT_CELL, "sidecar": paths.DATA_SIDECAR}
+
+    def generate_items(self, name: str, dataset: str) -> list[list[int]]:
+        """``[n, seed, rows]`` of each item of one generate cell."""
+        return [[n, s, self.rows(n)] for n, s in self.items(name, dataset)]
 
     def resources(self, name: str) -> dict:
         """Cluster resources of one generator's generate jobs: :data:`DEFAULT_RESOURCES`
@@ -331,6 +335,13 @@ class Plan:
         e = self.runnable(name)
         consumer = LLM_CONSUMER_RESOURCES if e["kind"] == "llm_icl" and (e.get("params") or {}).get("server") else {}
         return {**DEFAULT_RESOURCES, **self.generator_class(name).RESOURCES, **consumer, **(e.get("resources") or {})}
+
+    def cell_resources(self, name: str, dataset: str) -> dict:
+        """Cluster resources of one generate cell: :meth:`resources` (per table), with ``runtime``
+        times the cell's number of tables (its items run one after the other)."""
+        res = dict(self.resources(name))
+        res["runtime"] = int(res["runtime"]) * max(1, len(self.items(name, dataset)))
+        return res
 
     def cluster_group(self, name: str) -> tuple[str, str] | None:
         """(group, parent) of one generator's generate jobs on a cluster, or None for a consumer
@@ -513,15 +524,24 @@ class Plan:
         return out
 
     def figure_inputs(self, fig: str) -> list[str]:
-        """Input files of one figure or table view beyond the metric table (``leaky_records``: its
-        split's; ``prompt_exposure``, ``exposure_records``: every in-context run's)."""
+        """Input files of one figure or table view beyond the metric table: the cells whose items
+        it reads (``leaky_records``: its split's; ``prompt_exposure``, ``exposure_records``: every
+        in-context run's). The item paths themselves go to the view in its params."""
         if fig in ("prompt_exposure", "exposure_records"):
-            return sorted({f for es in self.exposure_inputs().values() for e in es
-                           for f in (e["synthetic"], e["synthetic_sidecar"], e["sidecar"], *e["parts"].values())})
-        if fig != "leaky_records":
+            runs = [(g, e["sidecar"]) for g, es in self.exposure_inputs().items() for e in es]
+        elif fig == "leaky_records":
+            runs = [(g, e["sidecar"]) for g, e in self.leaky_inputs().items()]
+        else:
             return []
-        return sorted({f for e in self.leaky_inputs().values()
-                       for f in (e["synthetic"], e["sidecar"], *e["parts"].values())})
+        return sorted({f for g, side in runs for f in self._cells_of(g, side)})
+
+    @staticmethod
+    def _cells_of(generator: str, data_sidecar: str) -> tuple[str, str, str]:
+        """The generate and split cells of one generator's table on a dataset (by its sidecar),
+        and that sidecar."""
+        dataset = Path(data_sidecar).stem
+        return (paths.SYNTHETIC_CELL.format(generator=generator, dataset=dataset),
+                paths.SPLIT_CELL.format(dataset=dataset), data_sidecar)
 
     split_parts = SPLIT_PARTS
 
@@ -606,43 +626,102 @@ class Plan:
         seeds = e.get("seeds") if e.get("seeds") is not None else self.config["splits"]["seeds"]
         return list(itertools.product(datasets, sizes, seeds))
 
+    def items(self, name: str, dataset: str) -> list[tuple[int, int]]:
+        """(n, seed) of one generator's cell on ``dataset`` (:mod:`synthrisk.cells`), grid order."""
+        return [(int(n), int(s)) for d, n, s in self.grid(name) if d == dataset]
+
+    def datasets_of(self, name: str) -> list[str]:
+        """The datasets of one generator's grid: one generate and one evaluate cell each."""
+        return list(dict.fromkeys(d for d, _, _ in self.grid(name)))
+
+    def split_items(self, dataset: str, generators=None) -> list[tuple[int, int]]:
+        """(n, seed) of every split of ``dataset`` the generators (default: the selected) use."""
+        gens = self.selected if generators is None else generators
+        return sorted({(int(n), int(s)) for g in gens for d, n, s in self.grid(g) if d == dataset})
+
+    def split_datasets(self, generators=None) -> list[str]:
+        gens = self.selected if generators is None else generators
+        return sorted({d for g in gens for d, _, _ in self.grid(g)})
+
     def synthetic_files(self, generators=None) -> list[str]:
+        """The synthetic tables (one per (n, seed) item of every cell; not Snakemake outputs)."""
         gens = self.selected if generators is None else generators
         return [paths.SYNTHETIC.format(generator=g, dataset=d, n=n, seed=s) for g in gens for d, n, s in self.grid(g)]
 
-    def metric_files(self, generators=None) -> list[str]:
+    def synthetic_cells(self, generators=None) -> list[str]:
+        """The manifests of the generate cells: what Snakemake builds and tracks."""
         gens = self.selected if generators is None else generators
-        files = [paths.METRIC.format(generator=g, dataset=d, n=n, seed=s) for g in gens for d, n, s in self.grid(g)]
+        return [paths.SYNTHETIC_CELL.format(generator=g, dataset=d) for g in gens for d in self.datasets_of(g)]
+
+    def metric_cells(self, generators=None) -> list[str]:
+        """The manifests of the evaluate cells, and of the reference cells where utility runs."""
+        gens = self.selected if generators is None else generators
+        files = [paths.METRIC_CELL.format(generator=g, dataset=d) for g in gens for d in self.datasets_of(g)]
         if "utility" in self.families:
-            splits = sorted({(d, n, s) for g in gens for d, n, s in self.grid(g)})
-            files += [paths.REFERENCE.format(dataset=d, n=n, seed=s) for d, n, s in splits]
+            files += [paths.REFERENCE_CELL.format(dataset=d) for d in self.split_datasets(gens)]
         return files
 
     def split_files(self, generators=None) -> list[str]:
-        gens = self.selected if generators is None else generators
-        splits = sorted({(d, n, s) for g in gens for d, n, s in self.grid(g)})
-        files = [t.format(dataset=d) for d in sorted({d for d, _, _ in splits}) for t in (paths.DATA, paths.DATA_SIDECAR)]
-        return files + [f for d, n, s in splits
-                        for f in (*paths.split_parts(dataset=d, n=n, seed=s).values(),
-                                  paths.SPLIT_SIDECAR.format(dataset=d, n=n, seed=s))]
+        """Each dataset's table and sidecar and its split cell's manifest."""
+        ds = self.split_datasets(generators)
+        return ([t.format(dataset=d) for d in ds for t in (paths.DATA, paths.DATA_SIDECAR)]
+                + [paths.SPLIT_CELL.format(dataset=d) for d in ds])
 
     def all_files(self) -> list[str]:
-        """Every per-dataset, per-split, synthetic and metric file of the run, sidecars included,
-        and the figures and table views (:meth:`view_files`):
-        ``rule all`` depends on them, so whatever is deleted is rebuilt (Snakemake does not rebuild
-        a missing intermediate of a complete target) and the tables are refreshed."""
-        side = lambda files: [f for p in files for f in (p, paths.sidecar(p))]  # noqa: E731
-        return (self.split_files() + side(self.synthetic_files()) + side(self.metric_files())
-                + self.view_files())
+        """Every dataset file, cell manifest (split, synthetic, metric), figure and table view
+        (:meth:`view_files`) of the run: ``rule all`` depends on them, so whatever is deleted is
+        rebuilt (Snakemake does not rebuild a missing intermediate of a complete target; a
+        deleted item of a finished cell is found by :meth:`stale_cells`) and the tables are
+        refreshed."""
+        return self.split_files() + self.synthetic_cells() + self.metric_cells() + self.view_files()
+
+    def cell_items(self) -> dict[str, list[str]]:
+        """manifest -> the item files its cell writes, for every cell of the run."""
+        out: dict[str, list[str]] = {}
+        for d in self.split_datasets():
+            out[paths.SPLIT_CELL.format(dataset=d)] = [
+                f for n, s in self.split_items(d)
+                for f in (*paths.split_parts(dataset=d, n=n, seed=s).values(), paths.SPLIT_SIDECAR.format(dataset=d, n=n, seed=s))]
+            if "utility" in self.families:
+                out[paths.REFERENCE_CELL.format(dataset=d)] = [
+                    f for n, s in self.split_items(d) for t in [paths.REFERENCE.format(dataset=d, n=n, seed=s)]
+                    for f in (t, paths.sidecar(t))]
+        for g in self.selected:
+            for d in self.datasets_of(g):
+                for cell, tmpl in ((paths.SYNTHETIC_CELL, paths.SYNTHETIC), (paths.METRIC_CELL, paths.METRIC)):
+                    out[cell.format(generator=g, dataset=d)] = [
+                        f for n, s in self.items(g, d) for t in [tmpl.format(generator=g, dataset=d, n=n, seed=s)]
+                        for f in (t, paths.sidecar(t))]
+        return out
+
+    def stale_cells(self) -> list[str]:
+        """Manifests of finished cells with an item file missing (deleted by hand) or changed
+        after the cell finished (newer than the manifest: edited, truncated): the workflow forces
+        them to rerun, which recomputes only those items (:mod:`synthrisk.cells`). One ``stat``
+        per item file of a finished cell."""
+        import os
+
+        def mtime(p):
+            try:
+                return os.stat(os.path.join(str(self.root), p)).st_mtime
+            except FileNotFoundError:
+                return None
+
+        stale = []
+        for manifest, files in self.cell_items().items():
+            done = mtime(manifest)
+            if done is not None and any(t is None or t > done for t in map(mtime, files)):
+                stale.append(manifest)
+        return stale
 
     def other_existing(self) -> dict[str, list[str]]:
-        """Metric and synthetic files of generators not selected by ``only_generators`` that
+        """Metric and synthetic cell manifests of generators not selected by ``only_generators`` that
         already exist: the aggregate reads them without asking Snakemake to (re)build them."""
         others = [g for g in self.generators if g not in self.selected]
         if not others:
             return {"metrics": [], "synthetic": []}
         ok = lambda p: (self.root / p).exists()  # noqa: E731
         return {
-            "metrics": [p for p in self.metric_files(others) if ok(p)],
-            "synthetic": [p for p in self.synthetic_files(others) if ok(p)],
+            "metrics": [p for p in self.metric_cells(others) if ok(p)],
+            "synthetic": [p for p in self.synthetic_cells(others) if ok(p)],
         }

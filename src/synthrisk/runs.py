@@ -1,6 +1,7 @@
 """What ran: the ``runs`` tables, read from the generation sidecars (``<synthetic>.parquet.json``).
 
-``runs_jobs.csv`` (:func:`job_rows`) has one row per generate job (generator, dataset, n, seed):
+``runs_jobs.csv`` (:func:`job_rows`) has one row per synthetic table (generator, dataset, n, seed;
+one generate job per table before :mod:`synthrisk.cells`, hence the name):
 rows requested and accepted, generation seconds (fit + sample), and for LLM generators
 (``llm_icl``, whose sidecar ``info`` records them) the candidate rows parsed from the answers,
 the rejected rows by reason (``rejected_<reason>``: ``truncated``, ``unknown_level``,

@@ -6,8 +6,9 @@ rule aggregate:
     conda:
         "../../envs/core.yaml"
     input:
-        metrics=PLAN.metric_files(),
-        synthetic=PLAN.synthetic_files(),
+        # the cells' manifests; the aggregate reads the tables they list (synthrisk.cells)
+        metrics=PLAN.metric_cells(),
+        synthetic=PLAN.synthetic_cells(),
     output:
         **report_tables(),
     params:
@@ -31,7 +32,7 @@ rule figure:
         "../../envs/core.yaml"
     input:
         table=paths.TABLES["table"],
-        # leaky_records also reads its split's parts and synthetic tables
+        # leaky_records also reads its split's parts and synthetic tables (their cells)
         extra=lambda w: PLAN.figure_inputs(w.fig),
     output:
         png=report_figure(paths.FIGURE["png"]),

@@ -1,4 +1,5 @@
 # Helpers shared by the rules: the run plan (grid, params, fingerprints) and the path templates.
+import os
 import sys
 
 from synthrisk import paths
@@ -21,8 +22,21 @@ for _msg in PLAN.messages:
 
 if workflow.is_main_process:  # the report's landing page embeds the figures (synthrisk.report)
     REPORT.register_rst_directives()
+    # Snakemake builds cells, not single tables (synthrisk.cells): a table named on the command
+    # line (a target, --forcerun) has no rule; say which cell builds it
+    for _arg in sys.argv[1:]:
+        if paths.cell_of(_arg):
+            print(f"synthrisk: {_arg} is a table of the cell {paths.cell_of(_arg)}: name that cell "
+                  f"(its job builds or reuses each of its tables)", file=sys.stderr)
+    # a finished cell with a table deleted or changed by hand reruns, recomputing only that table:
+    # its manifest is dated before its inputs (synthrisk.plan.Plan.stale_cells)
+    for _cell in PLAN.stale_cells():
+        print(f"synthrisk: {_cell} has a table file missing or changed since it finished; the cell reruns "
+              f"and recomputes it", file=sys.stderr)
+        os.utime(_cell, (0, 0))
 
 FAMILIES_RUN = PLAN.families
+EVALUATE_MINUTES = 10  # cluster runtime of evaluating one table (every family); a cell asks for this per table
 
 
 def generator_entry(wildcards):
@@ -48,8 +62,15 @@ def generate_group(wildcards):
     return group[0]
 
 
-def holdout_rows(wildcards):
-    return PLAN.rows(int(wildcards.n))
+def cell_resources(wildcards):
+    """Cluster resources of one generate cell (synthrisk.plan.Plan.cell_resources), once per cell."""
+    key = (wildcards.generator, wildcards.dataset)
+    if key not in _CELL_RESOURCES:
+        _CELL_RESOURCES[key] = PLAN.cell_resources(*key)
+    return _CELL_RESOURCES[key]
+
+
+_CELL_RESOURCES = {}
 
 
 # The report (snakemake --report): category, subcategory, caption and labels of each result come

@@ -18,6 +18,7 @@ rule prepare_dataset:
         "../scripts/prepare_dataset.py"
 
 
+# one job per dataset: every (n, seed) split the run uses (synthrisk.cells); the manifest is its output
 rule make_split:
     conda:
         "../../envs/core.yaml"
@@ -25,13 +26,13 @@ rule make_split:
         table=paths.DATA,
         sidecar=paths.DATA_SIDECAR,
     output:
-        **paths.split_parts(),
-        sidecar=paths.SPLIT_SIDECAR,
+        paths.SPLIT_CELL,
     params:
         splits=config["splits"],
-        holdout_size=holdout_rows,
+        # [n, seed, holdout rows] of each split (the holdout control needs as many rows as it generates)
+        cell=lambda w: [[n, s, PLAN.rows(n)] for n, s in PLAN.split_items(w.dataset)],
         code=PLAN.stage_code("make_split"),
     log:
-        f"{paths.LOGS}/splits/{{dataset}}/n{{n}}/s{{seed}}.log",
+        f"{paths.LOGS}/splits/{{dataset}}.log",
     script:
         "../scripts/make_split.py"

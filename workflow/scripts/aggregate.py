@@ -1,11 +1,12 @@
-# Thin adapter: rule aggregate -> synthrisk.aggregate.write_tables
+# Thin adapter: rule aggregate -> synthrisk.aggregate.write_tables (the tables the cells' manifests list)
 from synthrisk.aggregate import write_tables
+from synthrisk.cells import tables
 from synthrisk.logs import job_logging
 
 with job_logging(snakemake.log[0]):
     others = snakemake.params.others
-    write_tables(sorted(set(snakemake.input.metrics) | set(others["metrics"])),
-                 sorted(set(snakemake.input.synthetic) | set(others["synthetic"])),
+    write_tables(sorted(set(tables(sorted(set(snakemake.input.metrics) | set(others["metrics"]))))),
+                 sorted(set(tables(sorted(set(snakemake.input.synthetic) | set(others["synthetic"]))))),
                  snakemake.output.table, snakemake.output.summary, snakemake.output.headline,
                  snakemake.output.eps,
                  left_out=snakemake.params.left_out, out_runs=snakemake.output.runs,

@@ -1,10 +1,8 @@
-# Thin adapter: rule evaluate -> synthrisk.stages.evaluate (all families of one synthetic table)
+# Thin adapter: rule evaluate -> synthrisk.stages.evaluate (all families of every table of one cell)
 from synthrisk.logs import job_logging
-from synthrisk.paths import SPLIT_PARTS
-from synthrisk.stages.evaluate import evaluate
+from synthrisk.stages.evaluate import evaluate_cell
 
 with job_logging(snakemake.log[0]):
-    families = snakemake.params.families
-    evaluate(families, snakemake.params.plugins, snakemake.wildcards.generator, snakemake.input.synthetic,
-             {p: snakemake.input[p] for p in SPLIT_PARTS}, snakemake.input.sidecar, int(snakemake.wildcards.n),
-             int(snakemake.wildcards.seed), snakemake.output.table, snakemake.output.sidecar)
+    evaluate_cell(snakemake.params.families, snakemake.params.plugins, snakemake.wildcards.generator,
+                  snakemake.wildcards.dataset, snakemake.params.cell, snakemake.input.sidecar, snakemake.output[0],
+                  code=snakemake.params.code)

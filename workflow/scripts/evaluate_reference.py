@@ -1,9 +1,7 @@
-# Thin adapter: rule evaluate_reference -> synthrisk.stages.reference
+# Thin adapter: rule evaluate_reference -> synthrisk.stages.reference (every (n, seed) split of a dataset)
 from synthrisk.logs import job_logging
-from synthrisk.paths import SPLIT_PARTS
-from synthrisk.stages.reference import evaluate_reference
+from synthrisk.stages.reference import reference_cell
 
 with job_logging(snakemake.log[0]):
-    evaluate_reference(snakemake.params.family_params, {p: snakemake.input[p] for p in SPLIT_PARTS},
-                       snakemake.input.sidecar, int(snakemake.wildcards.n), int(snakemake.wildcards.seed),
-                       snakemake.output.table, snakemake.output.sidecar)
+    reference_cell(snakemake.params.family_params, snakemake.wildcards.dataset, snakemake.params.cell,
+                   snakemake.input.sidecar, snakemake.output[0], code=snakemake.params.code)

@@ -1,9 +1,7 @@
-# Thin adapter: rule make_split -> synthrisk.stages.split
+# Thin adapter: rule make_split -> synthrisk.stages.split (one cell: every (n, seed) split of a dataset)
 from synthrisk.logs import job_logging
-from synthrisk.paths import SPLIT_PARTS
-from synthrisk.stages.split import make_split
+from synthrisk.stages.split import split_cell
 
 with job_logging(snakemake.log[0]):
-    make_split(snakemake.input.table, snakemake.input.sidecar, int(snakemake.wildcards.n),
-               int(snakemake.wildcards.seed), snakemake.params.splits, snakemake.params.holdout_size,
-               {p: snakemake.output[p] for p in SPLIT_PARTS}, snakemake.output.sidecar)
+    split_cell(snakemake.input.table, snakemake.input.sidecar, snakemake.wildcards.dataset, snakemake.params.cell,
+               snakemake.params.splits, snakemake.output[0], code=snakemake.params.code)

@@ -36,14 +36,14 @@ class LLMServers:
         asks for ``instances: k`` (k > 1) servers.
 
         Each instance is its own service group, i.e. one cluster job holding one server and its
-        consumers, so a study-sized grid does not put every consumer into one job. Jobs are
-        assigned by a stable hash of (generator, dataset, n, seed): adding seeds or datasets
-        moves no existing job to another instance.
+        consumers, so a study-sized grid does not put every consumer into one job. Generate
+        cells are assigned by a stable hash of (generator, dataset): adding datasets moves no
+        existing cell to another instance.
         """
         k = int(self.servers[name].get("instances", 1))
         if k <= 1:
             return name
-        key = f"{wildcards.generator}|{wildcards.dataset}|{wildcards.n}|{wildcards.seed}"
+        key = f"{wildcards.generator}|{wildcards.dataset}"
         return f"{name}{INSTANCE_SEP}{stable_int(key) % k}"
 
     def input(self, wildcards) -> list[str]:

@@ -1,4 +1,6 @@
-"""Stage of rule ``evaluate``: one synthetic table scored by every metric family of the run.
+"""Stage of rule ``evaluate``: one synthetic table scored by every metric family of the run
+(:func:`evaluate`); a job scores the cell of every (n, seed) of one generator on one dataset
+(:func:`evaluate_cell`, :mod:`synthrisk.cells`).
 
 One job for all families: the split and the table are read once and the libraries imported
 once (process start-up dominates these short jobs). The families' long rows go to one table
@@ -14,6 +16,8 @@ import time
 
 import pandas as pd
 
+from synthrisk import paths
+from synthrisk.cells import Item, run_cell
 from synthrisk.io import make_rng, read_parquet, versions, write_json, write_parquet
 from synthrisk.metrics.base import Split, long_frame
 from synthrisk.registry import load_target
@@ -41,6 +45,26 @@ def evaluate(families: dict[str, dict], plugins: dict[str, str], generator: str,
         done[family] = {"params": params, "rows": len(df), "nan_rows": nan, "seconds": round(secs, 3)}
         log.info("%s for %s on %s n=%s seed=%s: %d rows (%d NaN) in %.2fs", family, generator, schema.name, n,
                  seed, len(df), nan, secs)
-    empty = long_frame([], generator=generator, dataset=schema.name, n=int(n), seed=int(seed), family="")
-    write_parquet(pd.concat(frames, ignore_index=True) if frames else empty, output)
+    if frames:
+        table = pd.concat(frames, ignore_index=True)
+    else:
+        table = long_frame([], generator=generator, dataset=schema.name, n=int(n), seed=int(seed), family="")
+    write_parquet(table, output)
     write_json({"families": done, "rows": sum(f["rows"] for f in done.values()), "versions": versions()}, sidecar)
+
+
+def evaluate_cell(families: dict[str, dict], plugins: dict[str, str], generator: str, dataset: str, items: list,
+                  schema_json: str, manifest: str, code: str = "") -> dict:
+    """Every ``(n, seed)`` of ``items``: :func:`evaluate` of that synthetic table, reused where its
+    key (families' params, plugins, ``code``, the synthetic table's and split's bytes) is unchanged."""
+    cell = []
+    for n, seed in items:
+        syn = paths.SYNTHETIC.format(generator=generator, dataset=dataset, n=n, seed=seed)
+        parts = paths.split_parts(dataset=dataset, n=n, seed=seed)
+        out = paths.METRIC.format(generator=generator, dataset=dataset, n=n, seed=seed)
+        args = dict(families=families, plugins=plugins, generator=generator, synthetic=syn, split_parts=parts,
+                    schema_json=schema_json, n=n, seed=seed, output=out, sidecar=paths.sidecar(out))
+        cell.append(Item(n, seed, [out, paths.sidecar(out)], run=lambda a=args: evaluate(**a),
+                         inputs=[syn, *parts.values(), schema_json],
+                         key={"generator": generator, "families": families, "plugins": plugins, "code": code}))
+    return run_cell("evaluate", cell, manifest)

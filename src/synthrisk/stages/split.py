@@ -1,8 +1,11 @@
-"""Stage of rule ``make_split``: the disjoint parts of one (dataset, n, seed) split."""
+"""Stage of rule ``make_split``: the disjoint parts of one (dataset, n, seed) split
+(:func:`make_split`); a job writes every (n, seed) of one dataset (:func:`split_cell`)."""
 from __future__ import annotations
 
 import logging
 
+from synthrisk import paths
+from synthrisk.cells import Item, run_cell
 from synthrisk.io import read_parquet, versions, write_json, write_parquet
 from synthrisk.paths import SPLIT_PARTS
 from synthrisk.schema import TableSchema
@@ -38,3 +41,18 @@ def make_split(table: str, schema_json: str, n: int, seed: int, split_params: di
         out_json,
     )
     log.info("%s n=%s seed=%s: %s", schema.name, n, seed, {p: len(parts[p]) for p in SPLIT_PARTS})
+
+
+def split_cell(table: str, schema_json: str, dataset: str, items: list, split_params: dict, manifest: str,
+               code: str = "") -> dict:
+    """Every ``(n, seed, holdout_size)`` of ``items``: :func:`make_split` of that split."""
+    cell = []
+    for n, seed, holdout_size in items:
+        parts = paths.split_parts(dataset=dataset, n=n, seed=seed)
+        side = paths.SPLIT_SIDECAR.format(dataset=dataset, n=n, seed=seed)
+        args = dict(table=table, schema_json=schema_json, n=n, seed=seed, split_params=split_params,
+                    holdout_size=holdout_size, out_parts=parts, out_json=side)
+        cell.append(Item(n, seed, [side, *parts.values()], run=lambda a=args: make_split(**a),
+                         inputs=[table, schema_json],
+                         key={"params": split_params, "holdout_size": int(holdout_size), "code": code}))
+    return run_cell("make_split", cell, manifest)
