@@ -311,9 +311,10 @@ def test_dry_run_of_the_study_config_needs_no_network_and_lists_the_35_tables(tm
     listed = out.split("still to fetch: ", 1)[1].split(". Fetch them once", 1)[0]
     assert listed == ", ".join(f"{name} (id {i})" for name, i in ids.items())
     assert "make fetch-study-data" in out
-    # the whole data stage is planned: one prepare job per table, 35 x 3 sizes x 3 seeds splits
+    # the whole data stage is planned: one prepare job per table and one split cell per table
+    # (each of its 3 sizes x 3 seeds, synthrisk.cells)
     stats = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.MULTILINE)}
-    assert stats["prepare_dataset"] == 35 and stats["make_split"] == 35 * 3 * 3, stats
+    assert stats["prepare_dataset"] == 35 and stats["make_split"] == 35, stats
     assert stats["generate"] > 0 and stats["evaluate"] == stats["generate"] and stats["llm_server"] == 8
     assert "'tabpfn' is left out" in out and "'gpt-4o-mini' is left out" in out
     assert not (tmp_path / "resources").exists() and not (tmp_path / "results").exists()
