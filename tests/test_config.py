@@ -138,6 +138,11 @@ def test_plan_grid_and_restrictions():
                                       "results/synthetic/smote/hmda/cell.json"]
     assert plan.items("smote", "hmda") == [(32, 0), (32, 1)] and len(plan.split_items("hmda")) == 4
     assert plan.generate_items("smote", "hmda") == [[32, 0, 50], [32, 1, 50]]
+    # only_generators builds fewer cells, but a dataset's split cell stays the same (else it would
+    # rerun, and with it every generate cell on that dataset)
+    only = Plan.from_config({**cfg, "only_generators": ["smote"]})
+    assert only.synthetic_cells() == ["results/synthetic/smote/hmda/cell.json"]
+    assert only.split_items("hmda") == plan.split_items("hmda")
     assert plan.entry("smote") == {"kind": "smote", "params": {}}
 
 

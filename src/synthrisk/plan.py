@@ -231,7 +231,7 @@ class Plan:
         from synthrisk.openml import DEFAULT_CACHE, not_cached_message
 
         demands: dict[str, list] = {d: [] for d in self.config["datasets"]}
-        for g in self.selected:
+        for g in self.generators:  # every split the split cells write (Plan.split_items), with only_generators too
             for d, n, _ in self.grid(g):
                 demands[d].append((int(n), self.rows(int(n))))
         defaults = dict(self.config.get("data") or {})
@@ -634,10 +634,11 @@ class Plan:
         """The datasets of one generator's grid: one generate and one evaluate cell each."""
         return list(dict.fromkeys(d for d, _, _ in self.grid(name)))
 
-    def split_items(self, dataset: str, generators=None) -> list[tuple[int, int]]:
-        """(n, seed) of every split of ``dataset`` the generators (default: the selected) use."""
-        gens = self.selected if generators is None else generators
-        return sorted({(int(n), int(s)) for g in gens for d, n, s in self.grid(g) if d == dataset})
+    def split_items(self, dataset: str) -> list[tuple[int, int]]:
+        """(n, seed) of every split of ``dataset`` that a generator of the run uses, with
+        ``only_generators`` too: a dataset's split cell does not change with the selection (that
+        would rerun every generate cell on it)."""
+        return sorted({(int(n), int(s)) for g in self.generators for d, n, s in self.grid(g) if d == dataset})
 
     def split_datasets(self, generators=None) -> list[str]:
         gens = self.selected if generators is None else generators
