@@ -267,4 +267,6 @@ def test_report_screenshot_is_not_blank(report):
     for kind in sorted(kinds):
         rgb = [int(PALETTE[kind][i:i + 2], 16) for i in (1, 3, 5)]
         hits = np.all(np.abs(img.astype(int) - rgb) <= 4, axis=-1).sum()
-        assert hits > 50, f"{kind}'s colour {PALETTE[kind]} on {hits} pixels of the screenshot"
+        # > 20, not more: tvae is not deterministic (SDV), and where its markers overlap others'
+        # its colour covered 44 to 46 pixels in some fresh-clone runs; a missing figure gives 0
+        assert hits > 20, f"{kind}'s colour {PALETTE[kind]} on {hits} pixels of the screenshot"
