@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synthrisk.io import file_sha256 as file_digest
 from synthrisk.io import read_json, versions, write_json
 
 log = logging.getLogger("synthrisk")
@@ -65,14 +66,6 @@ class Item:
 
 class CellError(RuntimeError):
     """Some items of a cell failed; the message has one line per failed item."""
-
-
-def file_digest(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def item_key(item: Item) -> str:

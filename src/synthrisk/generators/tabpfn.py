@@ -64,7 +64,6 @@ Params (defaults are tabpfn's own, as the study used them):
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import time
@@ -75,7 +74,7 @@ import pandas as pd
 
 from synthrisk.generators.base import FitContext, Generator
 from synthrisk.generators.device import DEVICE, resolve_device
-from synthrisk.io import child_seed
+from synthrisk.io import child_seed, file_sha256
 from synthrisk.params import Param, in_range
 from synthrisk.schema import TableSchema
 
@@ -150,11 +149,7 @@ def _sha256(path: Path) -> str:
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _SHA_CACHE:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        _SHA_CACHE[key] = h.hexdigest()
+        _SHA_CACHE[key] = file_sha256(path)
     return _SHA_CACHE[key]
 
 
